@@ -1,0 +1,241 @@
+#include "content/content_store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+namespace strata {
+namespace {
+
+constexpr size_t kWriteBuffer = 1 << 20;
+// Start write-back every 32 MiB so the final fsync of a large layer has little left to do.
+constexpr uint64_t kWritebackChunk = 32 << 20;
+
+std::string Errno(const std::string& op, const std::string& path) {
+  return op + " " + path + ": " + std::strerror(errno);
+}
+
+}  // namespace
+
+BlobWriter::BlobWriter(std::string store_root, UniqueFd fd, std::string temp_path,
+                       DigestAlgorithm algo)
+    : store_root_(std::move(store_root)), fd_(std::move(fd)), temp_path_(std::move(temp_path)), hasher_(algo) {
+  buffer_.reserve(kWriteBuffer);
+}
+
+BlobWriter::BlobWriter(BlobWriter&& o) noexcept
+    : store_root_(std::move(o.store_root_)),
+      fd_(std::move(o.fd_)),
+      temp_path_(std::move(o.temp_path_)),
+      hasher_(std::move(o.hasher_)),
+      buffer_(std::move(o.buffer_)),
+      size_(o.size_),
+      synced_(o.synced_),
+      digest_(std::move(o.digest_)),
+      done_(o.done_) {
+  o.done_ = true;
+  o.temp_path_.clear();
+}
+
+BlobWriter::~BlobWriter() { Abort(); }
+
+void BlobWriter::Abort() {
+  if (done_) return;
+  done_ = true;
+  fd_ = UniqueFd();
+  if (!temp_path_.empty()) ::unlink(temp_path_.c_str());
+}
+
+Status BlobWriter::FlushBuffer() {
+  const char* p = buffer_.data();
+  size_t left = buffer_.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd_.get(), p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Fail(Errno("write", temp_path_));
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  buffer_.clear();
+  if (size_ - synced_ >= kWritebackChunk) {
+    ::sync_file_range(fd_.get(), static_cast<off_t>(synced_), static_cast<off_t>(size_ - synced_),
+                      SYNC_FILE_RANGE_WRITE);
+    synced_ = size_;
+  }
+  return {};
+}
+
+Status BlobWriter::Write(const char* data, size_t size) {
+  if (done_ || digest_) return Fail("write to a finished blob " + temp_path_);
+  hasher_.Update(data, size);
+  size_ += size;
+  if (buffer_.size() + size > kWriteBuffer) {
+    STRATA_TRY(FlushBuffer());
+    if (size >= kWriteBuffer) {
+      buffer_.assign(data, size);
+      return FlushBuffer();
+    }
+  }
+  buffer_.append(data, size);
+  return {};
+}
+
+Result<Digest> BlobWriter::Finish() {
+  if (digest_) return *digest_;
+  if (done_) return Fail("blob writer already closed");
+  STRATA_TRY(FlushBuffer());
+  if (::fdatasync(fd_.get()) != 0) return Fail(Errno("fsync", temp_path_));
+  digest_ = hasher_.Finish();
+  return *digest_;
+}
+
+Status BlobWriter::Commit(const std::optional<Digest>& expected) {
+  STRATA_ASSIGN(digest, Finish());
+  if (done_) return Fail("blob writer already closed");
+  if (expected && *expected != digest) {
+    Abort();
+    return Fail("digest mismatch: expected " + expected->str() + ", got " + digest.str());
+  }
+  std::string final_path = store_root_ + "/blobs/" + std::string(digest.algorithm_name()) + "/" + digest.hex();
+  fd_ = UniqueFd();
+  if (::rename(temp_path_.c_str(), final_path.c_str()) != 0) {
+    std::string msg = Errno("rename", temp_path_);
+    Abort();
+    return Fail(msg);
+  }
+  done_ = true;
+  return FsyncDir(final_path.substr(0, final_path.rfind('/')));
+}
+
+Result<ContentStore> ContentStore::Open(const std::string& root) {
+  STRATA_TRY(MakeDirs(root + "/blobs/sha256"));
+  STRATA_TRY(MakeDirs(root + "/blobs/sha512"));
+  STRATA_TRY(MakeDirs(root + "/ingest", 0700));
+  return ContentStore(root);
+}
+
+std::string ContentStore::BlobPath(const Digest& digest) const {
+  return root_ + "/blobs/" + std::string(digest.algorithm_name()) + "/" + digest.hex();
+}
+
+bool ContentStore::Exists(const Digest& digest) const {
+  struct stat st;
+  return ::stat(BlobPath(digest).c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+Result<uint64_t> ContentStore::Size(const Digest& digest) const {
+  struct stat st;
+  std::string path = BlobPath(digest);
+  if (::stat(path.c_str(), &st) != 0) return Fail("blob " + digest.str() + " not found in store");
+  return static_cast<uint64_t>(st.st_size);
+}
+
+Result<UniqueFd> ContentStore::OpenBlob(const Digest& digest) const {
+  int fd = ::open(BlobPath(digest).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return Fail("blob " + digest.str() + " not found in store");
+    return Fail(Errno("open blob", digest.str()));
+  }
+  return UniqueFd(fd);
+}
+
+Result<std::string> ContentStore::ReadVerified(const Digest& digest, uint64_t max_size) const {
+  STRATA_ASSIGN(size, Size(digest));
+  if (size > max_size) {
+    return Fail("blob " + digest.str() + " is " + std::to_string(size) + " bytes, over the " +
+                std::to_string(max_size) + "-byte limit");
+  }
+  STRATA_ASSIGN(bytes, ReadFile(BlobPath(digest)));
+  Hasher h(digest.algorithm());
+  h.Update(bytes);
+  Digest actual = h.Finish();
+  if (actual != digest) {
+    return Fail("blob " + digest.str() + " is corrupt: its content hashes to " + actual.str());
+  }
+  return bytes;
+}
+
+Result<BlobWriter> ContentStore::NewWriter(DigestAlgorithm algorithm) const {
+  std::string temp = root_ + "/ingest/" + RandomHexId().substr(0, 24);
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return Fail(Errno("create", temp));
+  return BlobWriter(root_, UniqueFd(fd), std::move(temp), algorithm);
+}
+
+Result<Digest> ContentStore::Put(std::string_view bytes) const {
+  Digest digest = Digest::Sha256Of(bytes);
+  if (Exists(digest)) return digest;
+  STRATA_ASSIGN(writer, NewWriter());
+  STRATA_TRY(writer.Write(bytes.data(), bytes.size()));
+  STRATA_TRY(writer.Commit(digest));
+  return digest;
+}
+
+Status ContentStore::Verify(const Digest& digest) const {
+  STRATA_ASSIGN(fd, OpenBlob(digest));
+  FdReader reader(fd.get(), BlobPath(digest));
+  Hasher h(digest.algorithm());
+  std::string buffer(1 << 20, '\0');
+  for (;;) {
+    STRATA_ASSIGN(n, reader.Read(buffer.data(), buffer.size()));
+    if (n == 0) break;
+    h.Update(buffer.data(), n);
+  }
+  Digest actual = h.Finish();
+  if (actual != digest) {
+    return Fail("blob " + digest.str() + " is corrupt: its content hashes to " + actual.str());
+  }
+  return {};
+}
+
+Status ContentStore::Delete(const Digest& digest) const {
+  if (::unlink(BlobPath(digest).c_str()) != 0 && errno != ENOENT) {
+    return Fail(Errno("remove blob", digest.str()));
+  }
+  return {};
+}
+
+Result<std::vector<Digest>> ContentStore::List() const {
+  std::vector<Digest> out;
+  for (const char* algo : {"sha256", "sha512"}) {
+    std::string dir = root_ + "/blobs/" + algo;
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) return Fail(Errno("list", dir));
+    while (dirent* e = ::readdir(d)) {
+      std::string name = e->d_name;
+      if (name == "." || name == "..") continue;
+      auto digest = Digest::Parse(std::string(algo) + ":" + name);
+      if (digest) out.push_back(*digest);  // stray names are not blobs; fsck reports them
+    }
+    ::closedir(d);
+  }
+  return out;
+}
+
+Result<int> ContentStore::CleanIngest(int64_t min_age_seconds) const {
+  std::string dir = root_ + "/ingest";
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return Fail(Errno("list", dir));
+  int removed = 0;
+  time_t now = ::time(nullptr);
+  while (dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    std::string path = dir + "/" + name;
+    struct stat st;
+    if (::lstat(path.c_str(), &st) == 0 && now - st.st_mtime >= min_age_seconds) {
+      if (::unlink(path.c_str()) == 0) ++removed;
+    }
+  }
+  ::closedir(d);
+  return removed;
+}
+
+}  // namespace strata

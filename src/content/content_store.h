@@ -1,0 +1,82 @@
+// The content store: immutable blobs addressed by digest under <root>/blobs/<algo>/<hex>.
+// Blobs are ingested streaming: hashed while written to a temporary file under <root>/ingest,
+// then (only after the caller has verified them) renamed into place. Nothing trusts a file name:
+// Verify() re-hashes. Safe for several processes at once: a blob becomes visible only by an atomic
+// rename, and writing the same blob twice is harmless.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "digest/digest.h"
+#include "util/file.h"
+#include "util/io.h"
+#include "util/result.h"
+
+namespace strata {
+
+class ContentStore;
+
+// A blob being written. Write() hashes and buffers; Finish() flushes, fsyncs and fixes the digest;
+// Commit() makes it visible. Destroying an uncommitted writer removes its temporary file.
+class BlobWriter : public Writer {
+ public:
+  BlobWriter(BlobWriter&&) noexcept;
+  BlobWriter& operator=(BlobWriter&&) = delete;
+  ~BlobWriter() override;
+
+  Status Write(const char* data, size_t size) override;
+  // Ends writing; returns the digest of everything written. Idempotent.
+  Result<Digest> Finish();
+  // Renames the finished blob into the store. If `expected` is given and differs from the
+  // computed digest, nothing is committed and the error names both digests.
+  Status Commit(const std::optional<Digest>& expected = std::nullopt);
+  void Abort();
+  uint64_t size() const { return size_; }
+
+ private:
+  friend class ContentStore;
+  BlobWriter(std::string store_root, UniqueFd fd, std::string temp_path, DigestAlgorithm algo);
+  Status FlushBuffer();
+
+  std::string store_root_;
+  UniqueFd fd_;
+  std::string temp_path_;
+  Hasher hasher_;
+  std::string buffer_;
+  uint64_t size_ = 0;
+  uint64_t synced_ = 0;
+  std::optional<Digest> digest_;
+  bool done_ = false;
+};
+
+class ContentStore {
+ public:
+  static Result<ContentStore> Open(const std::string& root);
+
+  std::string BlobPath(const Digest& digest) const;
+  bool Exists(const Digest& digest) const;
+  Result<uint64_t> Size(const Digest& digest) const;
+  Result<UniqueFd> OpenBlob(const Digest& digest) const;
+  // Reads a whole (small) blob and checks its digest; refuses blobs above max_size.
+  Result<std::string> ReadVerified(const Digest& digest, uint64_t max_size = 64 << 20) const;
+  Result<BlobWriter> NewWriter(DigestAlgorithm algorithm = DigestAlgorithm::kSha256) const;
+  // Stores small bytes; returns their digest.
+  Result<Digest> Put(std::string_view bytes) const;
+  // Re-hashes a blob: fails if its bytes no longer match its name.
+  Status Verify(const Digest& digest) const;
+  Status Delete(const Digest& digest) const;
+  Result<std::vector<Digest>> List() const;
+  // Removes temporary files left by crashed writers older than `min_age_seconds`.
+  Result<int> CleanIngest(int64_t min_age_seconds) const;
+
+  const std::string& root() const { return root_; }
+
+ private:
+  explicit ContentStore(std::string root) : root_(std::move(root)) {}
+  std::string root_;
+};
+
+}  // namespace strata

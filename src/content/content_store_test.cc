@@ -1,0 +1,89 @@
+#include "content/content_store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+namespace strata {
+namespace {
+
+class ContentStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("strata-cs-" + RandomHexId().substr(0, 8));
+    auto s = ContentStore::Open(dir_);
+    ASSERT_TRUE(s) << s.error().message;
+    store_.emplace(std::move(*s));
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  size_t IngestFiles() {
+    size_t n = 0;
+    for (auto& e : std::filesystem::directory_iterator(dir_ / "ingest")) n += e.exists();
+    return n;
+  }
+  std::filesystem::path dir_;
+  std::optional<ContentStore> store_;
+};
+
+TEST_F(ContentStoreTest, PutThenReadVerified) {
+  auto d = store_->Put("hello");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->str(), "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+  EXPECT_TRUE(store_->Exists(*d));
+  EXPECT_EQ(*store_->ReadVerified(*d), "hello");
+  EXPECT_EQ(*store_->Size(*d), 5u);
+  EXPECT_EQ(IngestFiles(), 0u);
+}
+
+TEST_F(ContentStoreTest, StreamingWriterCommitsOnlyExpectedDigest) {
+  auto w = store_->NewWriter();
+  ASSERT_TRUE(w);
+  std::string big(3 << 20, 'x');
+  ASSERT_TRUE(w->Write(big.data(), big.size()));
+  ASSERT_TRUE(w->Write("y", 1));
+  auto wrong = Digest::Sha256Of("something else");
+  auto st = w->Commit(wrong);
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().message.find("digest mismatch"), std::string::npos);
+  EXPECT_FALSE(store_->Exists(Digest::Sha256Of(big + "y")));
+  EXPECT_EQ(IngestFiles(), 0u);
+}
+
+TEST_F(ContentStoreTest, AbandonedWriterLeavesNothing) {
+  {
+    auto w = store_->NewWriter();
+    ASSERT_TRUE(w);
+    ASSERT_TRUE(w->Write("partial", 7));
+    EXPECT_EQ(IngestFiles(), 1u);
+  }
+  EXPECT_EQ(IngestFiles(), 0u);
+  auto list = store_->List();
+  ASSERT_TRUE(list);
+  EXPECT_TRUE(list->empty());
+}
+
+TEST_F(ContentStoreTest, VerifyDetectsCorruption) {
+  auto d = store_->Put("original");
+  ASSERT_TRUE(d);
+  ASSERT_TRUE(store_->Verify(*d));
+  ASSERT_TRUE(WriteFileAtomic(store_->BlobPath(*d), "tampered"));
+  auto st = store_->Verify(*d);
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().message.find("corrupt"), std::string::npos);
+  EXPECT_FALSE(store_->ReadVerified(*d));
+}
+
+TEST_F(ContentStoreTest, ListAndDelete) {
+  auto a = store_->Put("a");
+  auto b = store_->Put("b");
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(store_->List()->size(), 2u);
+  ASSERT_TRUE(store_->Delete(*a));
+  auto list = store_->List();
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0], *b);
+}
+
+}  // namespace
+}  // namespace strata

@@ -1,0 +1,307 @@
+#include "store/metadata.h"
+
+namespace strata {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS layers(
+  chain_id TEXT PRIMARY KEY,
+  diff_id TEXT NOT NULL,
+  parent TEXT,
+  size INTEGER NOT NULL,
+  tar_size INTEGER NOT NULL,
+  cache_id TEXT NOT NULL UNIQUE,
+  unpacked INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS layers_diff ON layers(diff_id);
+CREATE TABLE IF NOT EXISTS layer_blobs(
+  diff_id TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  media_type TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  PRIMARY KEY(diff_id, digest));
+CREATE TABLE IF NOT EXISTS images(
+  id TEXT PRIMARY KEY,
+  parent TEXT,
+  top_layer TEXT,
+  added_at INTEGER NOT NULL,
+  last_tag_time TEXT);
+CREATE INDEX IF NOT EXISTS images_parent ON images(parent);
+CREATE TABLE IF NOT EXISTS refs(
+  name TEXT PRIMARY KEY,
+  repository TEXT NOT NULL,
+  is_digest INTEGER NOT NULL,
+  image_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS refs_image ON refs(image_id);
+PRAGMA user_version = 1;
+)sql";
+
+// Rows are written only by this file, so a digest column that fails to parse means the database
+// was edited by hand or damaged; surface it instead of guessing.
+Result<Digest> ColumnDigest(const Statement& s, int column, const char* what) {
+  auto d = Digest::Parse(s.Text(column));
+  if (!d) return Fail(std::string("metadata database: bad ") + what + ": " + d.error().message);
+  return *d;
+}
+
+Result<std::optional<Digest>> ColumnOptionalDigest(const Statement& s, int column,
+                                                   const char* what) {
+  auto text = s.OptionalText(column);
+  if (!text) return std::optional<Digest>();
+  STRATA_ASSIGN(d, ColumnDigest(s, column, what));
+  return std::optional<Digest>(d);
+}
+
+std::optional<std::string> OptionalStr(const std::optional<Digest>& d) {
+  return d ? std::optional<std::string>(d->str()) : std::nullopt;
+}
+
+Result<LayerRecord> ReadLayer(const Statement& s) {
+  STRATA_ASSIGN(chain, ColumnDigest(s, 0, "layer chain ID"));
+  STRATA_ASSIGN(diff, ColumnDigest(s, 1, "layer diff ID"));
+  STRATA_ASSIGN(parent, ColumnOptionalDigest(s, 2, "layer parent"));
+  return LayerRecord{.chain_id = chain,
+                     .diff_id = diff,
+                     .parent = parent,
+                     .size = s.Int(3),
+                     .tar_size = s.Int(4),
+                     .cache_id = s.Text(5),
+                     .unpacked = s.Int(6) != 0};
+}
+
+Result<ImageRecord> ReadImage(const Statement& s) {
+  STRATA_ASSIGN(id, ColumnDigest(s, 0, "image ID"));
+  STRATA_ASSIGN(parent, ColumnOptionalDigest(s, 1, "image parent"));
+  STRATA_ASSIGN(top, ColumnOptionalDigest(s, 2, "image top layer"));
+  return ImageRecord{.id = id,
+                     .parent = parent,
+                     .top_layer = top,
+                     .added_at = s.Int(3),
+                     .last_tag_time = s.OptionalText(4)};
+}
+
+Result<RefRecord> ReadRef(const Statement& s) {
+  STRATA_ASSIGN(id, ColumnDigest(s, 3, "reference target"));
+  return RefRecord{
+      .name = s.Text(0), .repository = s.Text(1), .is_digest = s.Int(2) != 0, .image_id = id};
+}
+
+const char* kLayerColumns = "chain_id, diff_id, parent, size, tar_size, cache_id, unpacked";
+const char* kImageColumns = "id, parent, top_layer, added_at, last_tag_time";
+const char* kRefColumns = "name, repository, is_digest, image_id";
+
+}  // namespace
+
+Result<Metadata> Metadata::Open(const std::string& path) {
+  STRATA_ASSIGN(db, Database::Open(path));
+  STRATA_TRY(db.Exec(kSchema));
+  return Metadata(std::move(db));
+}
+
+Result<std::optional<LayerRecord>> Metadata::GetLayer(const Digest& chain_id) {
+  STRATA_ASSIGN(s, db_.Prepare(std::string("SELECT ") + kLayerColumns +
+                               " FROM layers WHERE chain_id = ?"));
+  s.Bind(1, chain_id.str());
+  STRATA_ASSIGN(row, s.Step());
+  if (!row) return std::optional<LayerRecord>();
+  STRATA_ASSIGN(layer, ReadLayer(s));
+  return std::optional<LayerRecord>(layer);
+}
+
+Status Metadata::PutLayer(const LayerRecord& l) {
+  STRATA_ASSIGN(s, db_.Prepare("INSERT OR IGNORE INTO layers(chain_id, diff_id, parent, size, "
+                               "tar_size, cache_id, unpacked) VALUES(?,?,?,?,?,?,?)"));
+  s.Bind(1, l.chain_id.str())
+      .Bind(2, l.diff_id.str())
+      .BindOptional(3, OptionalStr(l.parent))
+      .Bind(4, l.size)
+      .Bind(5, l.tar_size)
+      .Bind(6, l.cache_id)
+      .Bind(7, int64_t{l.unpacked});
+  return s.Run();
+}
+
+Status Metadata::SetLayerUnpacked(const Digest& chain_id, bool unpacked) {
+  STRATA_ASSIGN(s, db_.Prepare("UPDATE layers SET unpacked = ? WHERE chain_id = ?"));
+  s.Bind(1, int64_t{unpacked}).Bind(2, chain_id.str());
+  return s.Run();
+}
+
+Result<std::vector<LayerRecord>> Metadata::ListLayers() {
+  STRATA_ASSIGN(s, db_.Prepare(std::string("SELECT ") + kLayerColumns + " FROM layers"));
+  std::vector<LayerRecord> out;
+  for (;;) {
+    STRATA_ASSIGN(row, s.Step());
+    if (!row) return out;
+    STRATA_ASSIGN(layer, ReadLayer(s));
+    out.push_back(std::move(layer));
+  }
+}
+
+Status Metadata::DeleteLayer(const Digest& chain_id) {
+  STRATA_ASSIGN(s, db_.Prepare("DELETE FROM layers WHERE chain_id = ?"));
+  s.Bind(1, chain_id.str());
+  return s.Run();
+}
+
+Status Metadata::AddLayerBlob(const LayerBlob& b) {
+  STRATA_ASSIGN(s, db_.Prepare("INSERT OR REPLACE INTO layer_blobs(diff_id, digest, media_type, "
+                               "size) VALUES(?,?,?,?)"));
+  s.Bind(1, b.diff_id.str()).Bind(2, b.digest.str()).Bind(3, b.media_type).Bind(4, b.size);
+  return s.Run();
+}
+
+Result<std::vector<LayerBlob>> Metadata::LayerBlobs(const Digest& diff_id) {
+  STRATA_ASSIGN(s, db_.Prepare("SELECT diff_id, digest, media_type, size FROM layer_blobs "
+                               "WHERE diff_id = ? ORDER BY rowid"));
+  s.Bind(1, diff_id.str());
+  std::vector<LayerBlob> out;
+  for (;;) {
+    STRATA_ASSIGN(row, s.Step());
+    if (!row) return out;
+    STRATA_ASSIGN(digest, ColumnDigest(s, 1, "layer blob digest"));
+    out.push_back({diff_id, digest, s.Text(2), s.Int(3)});
+  }
+}
+
+Result<std::vector<LayerBlob>> Metadata::ListLayerBlobs() {
+  STRATA_ASSIGN(s, db_.Prepare("SELECT diff_id, digest, media_type, size FROM layer_blobs"));
+  std::vector<LayerBlob> out;
+  for (;;) {
+    STRATA_ASSIGN(row, s.Step());
+    if (!row) return out;
+    STRATA_ASSIGN(diff, ColumnDigest(s, 0, "layer blob diff ID"));
+    STRATA_ASSIGN(digest, ColumnDigest(s, 1, "layer blob digest"));
+    out.push_back({diff, digest, s.Text(2), s.Int(3)});
+  }
+}
+
+Status Metadata::DeleteLayerBlobs(const Digest& diff_id) {
+  STRATA_ASSIGN(s, db_.Prepare("DELETE FROM layer_blobs WHERE diff_id = ?"));
+  s.Bind(1, diff_id.str());
+  return s.Run();
+}
+
+Result<std::optional<ImageRecord>> Metadata::GetImage(const Digest& id) {
+  STRATA_ASSIGN(s, db_.Prepare(std::string("SELECT ") + kImageColumns +
+                               " FROM images WHERE id = ?"));
+  s.Bind(1, id.str());
+  STRATA_ASSIGN(row, s.Step());
+  if (!row) return std::optional<ImageRecord>();
+  STRATA_ASSIGN(image, ReadImage(s));
+  return std::optional<ImageRecord>(image);
+}
+
+Status Metadata::PutImage(const ImageRecord& i) {
+  STRATA_ASSIGN(s, db_.Prepare("INSERT OR IGNORE INTO images(id, parent, top_layer, added_at, "
+                               "last_tag_time) VALUES(?,?,?,?,?)"));
+  s.Bind(1, i.id.str())
+      .BindOptional(2, OptionalStr(i.parent))
+      .BindOptional(3, OptionalStr(i.top_layer))
+      .Bind(4, i.added_at)
+      .BindOptional(5, i.last_tag_time);
+  return s.Run();
+}
+
+Status Metadata::SetParent(const Digest& id, const std::optional<Digest>& parent) {
+  STRATA_ASSIGN(s, db_.Prepare("UPDATE images SET parent = ? WHERE id = ?"));
+  s.BindOptional(1, OptionalStr(parent)).Bind(2, id.str());
+  return s.Run();
+}
+
+Status Metadata::SetLastTagTime(const Digest& id, const std::string& time) {
+  STRATA_ASSIGN(s, db_.Prepare("UPDATE images SET last_tag_time = ? WHERE id = ?"));
+  s.Bind(1, time).Bind(2, id.str());
+  return s.Run();
+}
+
+Result<std::vector<ImageRecord>> Metadata::ListImages() {
+  STRATA_ASSIGN(s, db_.Prepare(std::string("SELECT ") + kImageColumns + " FROM images"));
+  std::vector<ImageRecord> out;
+  for (;;) {
+    STRATA_ASSIGN(row, s.Step());
+    if (!row) return out;
+    STRATA_ASSIGN(image, ReadImage(s));
+    out.push_back(std::move(image));
+  }
+}
+
+Result<std::vector<Digest>> Metadata::Children(const Digest& id) {
+  STRATA_ASSIGN(s, db_.Prepare("SELECT id FROM images WHERE parent = ?"));
+  s.Bind(1, id.str());
+  std::vector<Digest> out;
+  for (;;) {
+    STRATA_ASSIGN(row, s.Step());
+    if (!row) return out;
+    STRATA_ASSIGN(child, ColumnDigest(s, 0, "image ID"));
+    out.push_back(child);
+  }
+}
+
+Status Metadata::DeleteImage(const Digest& id) {
+  STRATA_ASSIGN(orphan, db_.Prepare("UPDATE images SET parent = NULL WHERE parent = ?"));
+  orphan.Bind(1, id.str());
+  STRATA_TRY(orphan.Run());
+  STRATA_ASSIGN(s, db_.Prepare("DELETE FROM images WHERE id = ?"));
+  s.Bind(1, id.str());
+  return s.Run();
+}
+
+Result<std::vector<Digest>> Metadata::FindImagesByPrefix(const std::string& hex_prefix) {
+  STRATA_ASSIGN(s, db_.Prepare("SELECT id FROM images WHERE substr(id, 8, ?) = ?"));
+  s.Bind(1, static_cast<int64_t>(hex_prefix.size())).Bind(2, hex_prefix);
+  std::vector<Digest> out;
+  for (;;) {
+    STRATA_ASSIGN(row, s.Step());
+    if (!row) return out;
+    STRATA_ASSIGN(id, ColumnDigest(s, 0, "image ID"));
+    out.push_back(id);
+  }
+}
+
+Result<std::optional<RefRecord>> Metadata::GetRef(const std::string& name) {
+  STRATA_ASSIGN(s, db_.Prepare(std::string("SELECT ") + kRefColumns + " FROM refs WHERE name = ?"));
+  s.Bind(1, name);
+  STRATA_ASSIGN(row, s.Step());
+  if (!row) return std::optional<RefRecord>();
+  STRATA_ASSIGN(ref, ReadRef(s));
+  return std::optional<RefRecord>(ref);
+}
+
+Status Metadata::PutRef(const RefRecord& r) {
+  STRATA_ASSIGN(s, db_.Prepare("INSERT OR REPLACE INTO refs(name, repository, is_digest, image_id) "
+                               "VALUES(?,?,?,?)"));
+  s.Bind(1, r.name).Bind(2, r.repository).Bind(3, int64_t{r.is_digest}).Bind(4, r.image_id.str());
+  return s.Run();
+}
+
+Status Metadata::DeleteRef(const std::string& name) {
+  STRATA_ASSIGN(s, db_.Prepare("DELETE FROM refs WHERE name = ?"));
+  s.Bind(1, name);
+  return s.Run();
+}
+
+Result<std::vector<RefRecord>> Metadata::RefsForImage(const Digest& id) {
+  STRATA_ASSIGN(s, db_.Prepare(std::string("SELECT ") + kRefColumns +
+                               " FROM refs WHERE image_id = ? ORDER BY name"));
+  s.Bind(1, id.str());
+  std::vector<RefRecord> out;
+  for (;;) {
+    STRATA_ASSIGN(row, s.Step());
+    if (!row) return out;
+    STRATA_ASSIGN(ref, ReadRef(s));
+    out.push_back(std::move(ref));
+  }
+}
+
+Result<std::vector<RefRecord>> Metadata::ListRefs() {
+  STRATA_ASSIGN(s, db_.Prepare(std::string("SELECT ") + kRefColumns + " FROM refs ORDER BY name"));
+  std::vector<RefRecord> out;
+  for (;;) {
+    STRATA_ASSIGN(row, s.Step());
+    if (!row) return out;
+    STRATA_ASSIGN(ref, ReadRef(s));
+    out.push_back(std::move(ref));
+  }
+}
+
+}  // namespace strata

@@ -1,0 +1,91 @@
+// The store's metadata in SQLite (WAL): layers, the compressed blobs known for each layer, images
+// with their local Parent link, and references (tags and digests). Every change an operation makes
+// goes into one Transaction, so a crash never leaves half an image. Blob bytes live in the
+// ContentStore; rows here only name them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "digest/digest.h"
+#include "store/sqlite.h"
+#include "util/result.h"
+
+namespace strata {
+
+struct LayerRecord {
+  Digest chain_id;
+  Digest diff_id;
+  std::optional<Digest> parent;  // chainID of the layer below
+  int64_t size = 0;              // Docker's DiffSize (overlay2 rule), shown by history
+  int64_t tar_size = 0;          // bytes of the uncompressed tar (the diffID blob)
+  std::string cache_id;          // random; names layers/<cache-id> when unpacked
+  bool unpacked = false;
+};
+
+// A compressed (distribution) form of a layer that the store holds or has seen.
+struct LayerBlob {
+  Digest diff_id;
+  Digest digest;
+  std::string media_type;
+  int64_t size = 0;
+};
+
+struct ImageRecord {
+  Digest id;                        // sha256 of the config bytes
+  std::optional<Digest> parent;     // local-only link (build, commit, load with Parent)
+  std::optional<Digest> top_layer;  // chainID of the whole rootfs; none for zero layers
+  int64_t added_at = 0;             // unix seconds when it entered this store
+  std::optional<std::string> last_tag_time;
+};
+
+struct RefRecord {
+  std::string name;        // full normalized reference: docker.io/library/busybox:latest
+  std::string repository;  // docker.io/library/busybox
+  bool is_digest = false;
+  Digest image_id;
+};
+
+class Metadata {
+ public:
+  static Result<Metadata> Open(const std::string& path);
+
+  Database& db() { return db_; }
+
+  // Layers
+  Result<std::optional<LayerRecord>> GetLayer(const Digest& chain_id);
+  Status PutLayer(const LayerRecord& layer);  // no-op if the chainID exists
+  Status SetLayerUnpacked(const Digest& chain_id, bool unpacked);
+  Result<std::vector<LayerRecord>> ListLayers();
+  Status DeleteLayer(const Digest& chain_id);
+  Status AddLayerBlob(const LayerBlob& blob);
+  Result<std::vector<LayerBlob>> LayerBlobs(const Digest& diff_id);
+  Result<std::vector<LayerBlob>> ListLayerBlobs();
+  Status DeleteLayerBlobs(const Digest& diff_id);
+
+  // Images
+  Result<std::optional<ImageRecord>> GetImage(const Digest& id);
+  Status PutImage(const ImageRecord& image);  // keeps an existing row, updating nothing
+  Status SetParent(const Digest& id, const std::optional<Digest>& parent);
+  Status SetLastTagTime(const Digest& id, const std::string& time);
+  Result<std::vector<ImageRecord>> ListImages();
+  Result<std::vector<Digest>> Children(const Digest& id);
+  Status DeleteImage(const Digest& id);  // also clears children's parent links
+  // Images whose ID starts with the hex prefix.
+  Result<std::vector<Digest>> FindImagesByPrefix(const std::string& hex_prefix);
+
+  // References
+  Result<std::optional<RefRecord>> GetRef(const std::string& name);
+  Status PutRef(const RefRecord& ref);  // replaces
+  Status DeleteRef(const std::string& name);
+  Result<std::vector<RefRecord>> RefsForImage(const Digest& id);
+  Result<std::vector<RefRecord>> ListRefs();
+
+ private:
+  explicit Metadata(Database db) : db_(std::move(db)) {}
+  Database db_;
+};
+
+}  // namespace strata

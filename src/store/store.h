@@ -1,0 +1,58 @@
+// A strata store on disk: the content store (blobs), the metadata database and the directories
+// holding unpacked layers. Layout under the root:
+//   strata.db            SQLite metadata (WAL)
+//   blobs/<algo>/<hex>   content-addressed blobs: configs, layer tars (named by diffID),
+//                        compressed layer blobs, manifests
+//   ingest/              temporary files of blobs being written
+//   layers/<cache-id>/   unpacked content of one layer (only when unpacked)
+//   lock                 flock: operations that add content hold it shared, gc holds it exclusive,
+//                        so gc never deletes a blob another process is about to reference
+// Several strata processes may open one store at once.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "content/content_store.h"
+#include "store/metadata.h"
+#include "util/file.h"
+#include "util/result.h"
+
+namespace strata {
+
+// /var/lib/strata for root, $XDG_DATA_HOME/strata (default ~/.local/share/strata) otherwise.
+std::string DefaultStoreRoot();
+
+class StoreLock {
+ public:
+  StoreLock() = default;
+  explicit StoreLock(UniqueFd fd) : fd_(std::move(fd)) {}
+
+ private:
+  UniqueFd fd_;  // closing the descriptor releases the flock
+};
+
+class Store {
+ public:
+  static Result<std::unique_ptr<Store>> Open(const std::string& root);
+
+  const std::string& root() const { return root_; }
+  ContentStore& content() { return content_; }
+  Metadata& metadata() { return metadata_; }
+  std::string LayerDir(const std::string& cache_id) const { return root_ + "/layers/" + cache_id; }
+
+  // Shared: adding content. Exclusive: removing unreferenced content (gc, rmi).
+  Result<StoreLock> LockShared() const;
+  Result<StoreLock> LockExclusive() const;
+
+ private:
+  Store(std::string root, ContentStore content, Metadata metadata)
+      : root_(std::move(root)), content_(std::move(content)), metadata_(std::move(metadata)) {}
+  Result<StoreLock> Lock(int operation) const;
+
+  std::string root_;
+  ContentStore content_;
+  Metadata metadata_;
+};
+
+}  // namespace strata
