@@ -1,2 +1,26 @@
+// strata: the command line. Parses arguments, calls libstrata, prints in docker's formats.
+// Behaviour lives in the library; this file only translates.
+#include <CLI/CLI.hpp>
 #include <cstdio>
-int main() { std::puts("strata"); return 0; }
+#include <cstdlib>
+#include <iostream>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"strata: a daemonless container image engine", "strata"};
+  app.require_subcommand(1);
+  strata::cli::GlobalOptions global;
+  const char* env_root = std::getenv("STRATA_ROOT");
+  global.root = env_root && *env_root ? env_root : strata::DefaultStoreRoot();
+  app.add_option("--root", global.root, "Store directory (env STRATA_ROOT)")
+      ->capture_default_str();
+  app.add_flag("--debug", global.debug, "Print timings of each phase to stderr");
+  strata::cli::RegisterCommands(app, global);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return global.exit_code;
+}

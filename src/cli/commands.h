@@ -1,0 +1,29 @@
+// Registration of every strata subcommand on the CLI11 app.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "store/store.h"
+
+namespace strata::cli {
+
+struct GlobalOptions {
+  std::string root;
+  bool debug = false;
+  int exit_code = 0;
+};
+
+void RegisterCommands(CLI::App& app, GlobalOptions& global);
+
+// Opens the store named by --root, printing the error and setting the exit code on failure.
+std::unique_ptr<Store> OpenStoreOrReport(GlobalOptions& global);
+
+// Prints "Error: <message>" to stderr and sets exit code 1.
+void ReportError(GlobalOptions& global, const std::string& message);
+
+void RegisterImageCommands(CLI::App& app, GlobalOptions& global);
+void RegisterArchiveCommands(CLI::App& app, GlobalOptions& global);
+void RegisterMaintenanceCommands(CLI::App& app, GlobalOptions& global);
+
+}  // namespace strata::cli

@@ -1,0 +1,31 @@
+// Staging a layer: one streaming pass over a (possibly compressed) layer that decompresses it,
+// writes the uncompressed tar into the content store (named by its diffID), hashes it, parses
+// every tar header to compute Docker's layer size and to refuse entries that would escape the
+// root. Nothing becomes visible until the caller commits the staged blob.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "content/content_store.h"
+#include "digest/digest.h"
+#include "util/io.h"
+#include "util/result.h"
+
+namespace strata {
+
+struct StagedLayer {
+  Digest diff_id;              // sha256 of the uncompressed tar
+  uint64_t tar_size = 0;       // bytes of the uncompressed tar
+  int64_t size = 0;            // Docker overlay2 DiffSize of the layer's own files
+  std::string compression;     // "none", "gzip", "zstd": what the input was
+  std::optional<BlobWriter> blob;  // finished, not yet committed; empty once committed
+};
+
+Result<StagedLayer> StageLayer(const ContentStore& content, Reader& input);
+
+// Makes the staged blob visible in the content store (a no-op if the diffID is already there).
+Status CommitStagedLayer(const ContentStore& content, StagedLayer& layer);
+
+}  // namespace strata

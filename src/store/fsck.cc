@@ -1,0 +1,120 @@
+#include "store/fsck.h"
+
+#include <map>
+#include <set>
+
+#include "image/chain_id.h"
+#include "image/image_config.h"
+#include "store/image_delete.h"
+
+namespace strata {
+
+Result<FsckReport> CheckStore(Store& store, bool repair) {
+  STRATA_ASSIGN(lock, store.LockExclusive());
+  Metadata& md = store.metadata();
+  ContentStore& content = store.content();
+  FsckReport report;
+  std::set<Digest> verified;
+  std::set<Digest> bad_blobs;
+  auto verify = [&](const Digest& d, const std::string& what) {
+    if (verified.count(d)) return !bad_blobs.count(d);
+    verified.insert(d);
+    ++report.blobs_checked;
+    auto size = content.Size(d);
+    auto st = content.Verify(d);
+    if (!st) {
+      report.problems.push_back(what + ": " + st.error().message);
+      bad_blobs.insert(d);
+      return false;
+    }
+    report.bytes_checked += size ? *size : 0;
+    return true;
+  };
+
+  STRATA_ASSIGN(layers, md.ListLayers());
+  std::map<Digest, const LayerRecord*> by_chain;
+  for (const LayerRecord& l : layers) by_chain[l.chain_id] = &l;
+  std::set<Digest> bad_chains;
+  for (const LayerRecord& l : layers) {
+    if (!verify(l.diff_id, "layer " + l.chain_id.str())) bad_chains.insert(l.chain_id);
+    if (l.parent && !by_chain.count(*l.parent)) {
+      report.problems.push_back("layer " + l.chain_id.str() + ": parent layer " +
+                                l.parent->str() + " is missing");
+      bad_chains.insert(l.chain_id);
+    }
+  }
+  STRATA_ASSIGN(layer_blobs, md.ListLayerBlobs());
+  for (const LayerBlob& b : layer_blobs) {
+    if (content.Exists(b.digest)) verify(b.digest, "compressed blob of layer " + b.diff_id.str());
+  }
+
+  STRATA_ASSIGN(images, md.ListImages());
+  std::vector<Digest> broken_images;
+  for (const ImageRecord& image : images) {
+    const std::string what = "image " + image.id.str();
+    if (!verify(image.id, what + " config")) {
+      broken_images.push_back(image.id);
+      continue;
+    }
+    auto bytes = content.ReadVerified(image.id);
+    auto config = bytes ? ImageConfig::Parse(*bytes) : tl::unexpected(bytes.error());
+    if (!config) {
+      report.problems.push_back(what + ": " + config.error().message);
+      broken_images.push_back(image.id);
+      continue;
+    }
+    std::vector<Digest> chain = ChainIds(config->diff_ids());
+    bool ok = true;
+    for (const Digest& c : chain) {
+      if (!by_chain.count(c)) {
+        report.problems.push_back(what + ": layer " + c.str() + " is missing");
+        ok = false;
+      } else if (bad_chains.count(c)) {
+        report.problems.push_back(what + ": layer " + c.str() + " is damaged");
+        ok = false;
+      }
+    }
+    std::optional<Digest> top = chain.empty() ? std::nullopt : std::optional<Digest>(chain.back());
+    if (top != image.top_layer) {
+      report.problems.push_back(what + ": recorded top layer does not match its config");
+      ok = false;
+    }
+    if (!ok) broken_images.push_back(image.id);
+  }
+  std::set<Digest> image_ids;
+  for (const ImageRecord& image : images) image_ids.insert(image.id);
+  STRATA_ASSIGN(refs, md.ListRefs());
+  std::vector<std::string> dangling_refs;
+  for (const RefRecord& r : refs) {
+    if (!image_ids.count(r.image_id)) {
+      report.problems.push_back("reference " + r.name + " points to missing image " +
+                                r.image_id.str());
+      dangling_refs.push_back(r.name);
+    }
+  }
+
+  if (repair) {
+    STRATA_ASSIGN(tx, Transaction::Begin(md.db()));
+    for (const std::string& name : dangling_refs) {
+      STRATA_TRY(md.DeleteRef(name));
+      report.repairs.push_back("removed reference " + name);
+    }
+    for (const Digest& id : broken_images) {
+      STRATA_ASSIGN(image_refs, md.RefsForImage(id));
+      for (const RefRecord& r : image_refs) STRATA_TRY(md.DeleteRef(r.name));
+      STRATA_TRY(md.DeleteImage(id));
+      report.repairs.push_back("removed damaged image " + id.str());
+    }
+    for (const Digest& c : bad_chains) {
+      STRATA_TRY(md.DeleteLayer(c));
+      report.repairs.push_back("removed damaged layer " + c.str());
+    }
+    STRATA_TRY(tx.Commit());
+    for (const Digest& d : bad_blobs) STRATA_TRY(content.Delete(d));
+    STRATA_ASSIGN(gc, CollectGarbage(store));
+    for (const std::string& line : gc.lines) report.repairs.push_back(line);
+  }
+  return report;
+}
+
+}  // namespace strata

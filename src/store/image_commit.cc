@@ -1,0 +1,78 @@
+#include "store/image_commit.h"
+
+#include <chrono>
+#include <ctime>
+
+#include "image/chain_id.h"
+#include "image/go_time.h"
+
+namespace strata {
+
+std::string NowRfc3339Nano() {
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now).count();
+  return GoFormatTime(ns / 1000000000, static_cast<int>(ns % 1000000000));
+}
+
+Status PutReference(Metadata& metadata, const Reference& ref, const Digest& image_id) {
+  return metadata.PutRef(RefRecord{.name = ref.String(),
+                                   .repository = ref.Name(),
+                                   .is_digest = ref.digest().has_value(),
+                                   .image_id = image_id});
+}
+
+Result<std::vector<CommitEvent>> CommitImages(Store& store, std::vector<NewImage>& images) {
+  ContentStore& content = store.content();
+  // Blobs first: once the transaction below commits, every blob it names must exist.
+  for (NewImage& image : images) {
+    for (StagedLayer* layer : image.layers) {
+      if (layer != nullptr) STRATA_TRY(CommitStagedLayer(content, *layer));
+    }
+    STRATA_TRY(content.Put(image.config_bytes));
+  }
+
+  Metadata& md = store.metadata();
+  STRATA_ASSIGN(tx, Transaction::Begin(md.db()));
+  std::vector<CommitEvent> events;
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  const std::string tag_time = NowRfc3339Nano();
+  for (NewImage& image : images) {
+    std::vector<Digest> chain = ChainIds(image.diff_ids);
+    for (size_t i = 0; i < chain.size(); ++i) {
+      STRATA_ASSIGN(existing, md.GetLayer(chain[i]));
+      if (existing) continue;
+      const StagedLayer* staged = image.layers[i];
+      if (staged == nullptr) {
+        return Fail("layer " + chain[i].str() + " is neither staged nor in the store");
+      }
+      LayerRecord record{.chain_id = chain[i],
+                         .diff_id = image.diff_ids[i],
+                         .parent = i == 0 ? std::nullopt : std::optional<Digest>(chain[i - 1]),
+                         .size = staged->size,
+                         .tar_size = static_cast<int64_t>(staged->tar_size),
+                         .cache_id = RandomHexId(),
+                         .unpacked = false};
+      STRATA_TRY(md.PutLayer(record));
+    }
+    Digest id = Digest::Sha256Of(image.config_bytes);
+    STRATA_TRY(md.PutImage(ImageRecord{
+        .id = id,
+        .parent = image.parent,
+        .top_layer = chain.empty() ? std::nullopt : std::optional<Digest>(chain.back()),
+        .added_at = now,
+        .last_tag_time = std::nullopt}));
+    if (image.parent) STRATA_TRY(md.SetParent(id, image.parent));
+    for (const Reference& tag : image.tags) {
+      STRATA_ASSIGN(old, md.GetRef(tag.String()));
+      if (old && old->image_id != id) {
+        events.push_back({CommitEvent::kTagMoved, tag.FamiliarString(), old->image_id});
+      }
+      STRATA_TRY(PutReference(md, tag, id));
+      STRATA_TRY(md.SetLastTagTime(id, tag_time));
+    }
+  }
+  STRATA_TRY(tx.Commit());
+  return events;
+}
+
+}  // namespace strata

@@ -1,0 +1,196 @@
+#include "store/image_delete.h"
+
+#include <dirent.h>
+
+#include <set>
+
+#include "reference/reference.h"
+#include "store/image_lookup.h"
+
+namespace strata {
+namespace {
+
+std::string FamiliarRef(const RefRecord& ref) {
+  auto parsed = ParseReference(ref.name);
+  return parsed ? parsed->FamiliarString() : ref.name;
+}
+
+// Deletes one image row and its references (caller checked it may go).
+Status DeleteImageRecord(Metadata& md, const Digest& id, DeleteReport& report) {
+  STRATA_ASSIGN(refs, md.RefsForImage(id));
+  for (const RefRecord& ref : refs) {
+    STRATA_TRY(md.DeleteRef(ref.name));
+    report.lines.push_back("Untagged: " + FamiliarRef(ref));
+  }
+  STRATA_TRY(md.DeleteImage(id));
+  report.lines.push_back("Deleted: " + id.str());
+  return {};
+}
+
+// Docker's prune of the parent chain after a delete: parents go while they are untagged and
+// childless.
+Status PruneParents(Metadata& md, std::optional<Digest> parent, DeleteReport& report) {
+  while (parent) {
+    STRATA_ASSIGN(record, md.GetImage(*parent));
+    if (!record) return {};
+    STRATA_ASSIGN(refs, md.RefsForImage(*parent));
+    STRATA_ASSIGN(children, md.Children(*parent));
+    if (!refs.empty() || !children.empty()) return {};
+    STRATA_TRY(DeleteImageRecord(md, *parent, report));
+    parent = record->parent;
+  }
+  return {};
+}
+
+Result<DeleteReport> CollectGarbageLocked(Store& store, DeleteReport report) {
+  Metadata& md = store.metadata();
+  ContentStore& content = store.content();
+  STRATA_ASSIGN(images, md.ListImages());
+  STRATA_ASSIGN(layers, md.ListLayers());
+  std::map<std::string, const LayerRecord*> by_chain;
+  for (const LayerRecord& l : layers) by_chain[l.chain_id.str()] = &l;
+
+  std::set<std::string> live_chains;
+  std::set<Digest> live_blobs;
+  for (const ImageRecord& image : images) {
+    live_blobs.insert(image.id);
+    std::optional<Digest> chain = image.top_layer;
+    while (chain && live_chains.insert(chain->str()).second) {
+      auto it = by_chain.find(chain->str());
+      if (it == by_chain.end()) break;
+      chain = it->second->parent;
+    }
+  }
+  // Layers: remove rows first (one transaction), then their files; a crash in between leaves
+  // only unreferenced files, which the next gc removes.
+  std::vector<const LayerRecord*> dead;
+  for (const LayerRecord& l : layers) {
+    if (live_chains.count(l.chain_id.str())) {
+      live_blobs.insert(l.diff_id);
+    } else {
+      dead.push_back(&l);
+    }
+  }
+  {
+    STRATA_ASSIGN(tx, Transaction::Begin(md.db()));
+    for (const LayerRecord* l : dead) {
+      STRATA_TRY(md.DeleteLayer(l->chain_id));
+      report.lines.push_back("Deleted: " + l->chain_id.str());
+    }
+    STRATA_ASSIGN(blobs, md.ListLayerBlobs());
+    for (const LayerBlob& b : blobs) {
+      if (!live_blobs.count(b.diff_id)) {
+        STRATA_TRY(md.DeleteLayerBlobs(b.diff_id));
+      }
+    }
+    STRATA_TRY(tx.Commit());
+  }
+  STRATA_ASSIGN(blobs, md.ListLayerBlobs());
+  for (const LayerBlob& b : blobs) live_blobs.insert(b.digest);
+
+  std::set<std::string> live_cache_ids;
+  for (const LayerRecord& l : layers) {
+    if (live_chains.count(l.chain_id.str())) live_cache_ids.insert(l.cache_id);
+  }
+  std::string layers_dir = store.root() + "/layers";
+  if (DIR* d = ::opendir(layers_dir.c_str())) {
+    std::vector<std::string> stale;
+    while (dirent* e = ::readdir(d)) {
+      std::string name = e->d_name;
+      if (name != "." && name != ".." && !live_cache_ids.count(name)) stale.push_back(name);
+    }
+    ::closedir(d);
+    for (const std::string& name : stale) STRATA_TRY(RemoveAll(layers_dir + "/" + name));
+  }
+  STRATA_ASSIGN(all_blobs, content.List());
+  for (const Digest& blob : all_blobs) {
+    if (live_blobs.count(blob)) continue;
+    auto size = content.Size(blob);
+    if (size) report.reclaimed_bytes += static_cast<int64_t>(*size);
+    STRATA_TRY(content.Delete(blob));
+  }
+  STRATA_TRY(content.CleanIngest(3600));
+  return report;
+}
+
+}  // namespace
+
+Result<DeleteReport> CollectGarbage(Store& store) { return CollectGarbageLocked(store, {}); }
+
+Result<DeleteReport> RemoveImage(Store& store, const std::string& name, bool force) {
+  STRATA_ASSIGN(lock, store.LockExclusive());
+  Metadata& md = store.metadata();
+  STRATA_ASSIGN(id, ResolveImage(store, name));
+  STRATA_ASSIGN(record, md.GetImage(id));
+  if (!record) return Fail("No such image: " + name);
+  STRATA_ASSIGN(refs, md.RefsForImage(id));
+  STRATA_ASSIGN(children, md.Children(id));
+
+  DeleteReport report;
+  STRATA_ASSIGN(tx, Transaction::Begin(md.db()));
+  // Named by one of its references: drop just that one while others remain.
+  std::optional<RefRecord> named;
+  if (auto ref = ParseNormalizedNamed(name)) {
+    std::string key = TagNameOnly(*ref).String();
+    for (const RefRecord& r : refs) {
+      if (r.name == key) named = r;
+    }
+  }
+  if (named) {
+    size_t tags_left = 0;
+    for (const RefRecord& r : refs) tags_left += !r.is_digest && r.name != named->name;
+    if (tags_left > 0 || named->is_digest) {
+      STRATA_TRY(md.DeleteRef(named->name));
+      report.lines.push_back("Untagged: " + FamiliarRef(*named));
+      STRATA_TRY(tx.Commit());
+      return report;
+    }
+  } else if (!force) {
+    std::set<std::string> repos;
+    for (const RefRecord& r : refs) repos.insert(r.repository);
+    if (repos.size() > 1) {
+      return Fail("conflict: unable to delete " + id.short_id() +
+                  " (must be forced) - image is referenced in multiple repositories");
+    }
+  }
+  if (!children.empty()) {
+    if (named) {  // the last tag goes; the image stays for its children, as in docker
+      STRATA_TRY(md.DeleteRef(named->name));
+      report.lines.push_back("Untagged: " + FamiliarRef(*named));
+      STRATA_TRY(tx.Commit());
+      return report;
+    }
+    return Fail("conflict: unable to delete " + id.short_id() +
+                " (cannot be forced) - image has dependent child images");
+  }
+  STRATA_TRY(DeleteImageRecord(md, id, report));
+  STRATA_TRY(PruneParents(md, record->parent, report));
+  STRATA_TRY(tx.Commit());
+  return CollectGarbageLocked(store, std::move(report));
+}
+
+Result<DeleteReport> PruneImages(Store& store, bool all) {
+  STRATA_ASSIGN(lock, store.LockExclusive());
+  Metadata& md = store.metadata();
+  DeleteReport report;
+  STRATA_ASSIGN(tx, Transaction::Begin(md.db()));
+  // Repeat: removing a dangling child can make its parent dangling.
+  for (bool changed = true; changed;) {
+    changed = false;
+    STRATA_ASSIGN(images, md.ListImages());
+    for (const ImageRecord& image : images) {
+      STRATA_ASSIGN(children, md.Children(image.id));
+      if (!children.empty()) continue;
+      STRATA_ASSIGN(refs, md.RefsForImage(image.id));
+      bool tagged = false;
+      for (const RefRecord& r : refs) tagged |= !r.is_digest;
+      if (tagged && !all) continue;
+      STRATA_TRY(DeleteImageRecord(md, image.id, report));
+      changed = true;
+    }
+  }
+  STRATA_TRY(tx.Commit());
+  return CollectGarbageLocked(store, std::move(report));
+}
+
+}  // namespace strata

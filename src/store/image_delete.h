@@ -1,0 +1,34 @@
+// Removing images like `docker rmi` and `docker image prune`, and collecting what nothing
+// references any more (layers, blobs, unpacked layer directories, stale temporary files).
+// Runs under the store's exclusive lock so no concurrent load loses blobs it just wrote.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "store/store.h"
+#include "util/result.h"
+
+namespace strata {
+
+// Output lines in docker's words: "Untagged: busybox:latest", "Deleted: sha256:<id>" (images
+// and, after them, the chainIDs of released layers).
+struct DeleteReport {
+  std::vector<std::string> lines;
+  int64_t reclaimed_bytes = 0;
+};
+
+// `rmi NAME|ID`: a tag reference only untags unless it was the image's last reference; an ID
+// deletes the image (refusing one with several repository references unless forced, and one
+// with child images always); untagged, childless parents are pruned with it.
+Result<DeleteReport> RemoveImage(Store& store, const std::string& name, bool force);
+
+// `image prune`: dangling images (no tags, no children), or with `all` every image.
+Result<DeleteReport> PruneImages(Store& store, bool all);
+
+// Removes layers no image uses, blobs nothing names, unpacked directories of removed layers and
+// ingest leftovers older than an hour. Caller must hold the exclusive lock.
+Result<DeleteReport> CollectGarbage(Store& store);
+
+}  // namespace strata

@@ -1,0 +1,95 @@
+#include "store/image_import.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "archive/dir_tar.h"
+#include "archive/tar_writer.h"
+#include "image/dockerfile_change.h"
+#include "image/image_config.h"
+#include "layer/layer_stage.h"
+#include "reference/reference.h"
+#include "store/image_commit.h"
+#include "util/file.h"
+
+namespace strata {
+namespace {
+
+// Streams a directory as a tar through a pipe: a writer thread archives the tree while the
+// caller stages the bytes, so the layer is never materialised twice.
+Result<StagedLayer> StageDirectory(const ContentStore& content, const std::string& dir) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return Fail(std::string("pipe: ") + std::strerror(errno));
+  UniqueFd read_end(fds[0]);
+  Status writer_status;
+  std::thread writer([&, write_fd = fds[1]] {
+    UniqueFd owned(write_fd);
+    FdWriter out(write_fd, "tar stream of " + dir);
+    TarWriter tar(out);
+    writer_status = WriteDirectoryTree(dir, tar);
+    if (writer_status) writer_status = tar.Close();
+  });
+  FdReader reader(read_end.get(), "tar stream of " + dir);
+  auto staged = StageLayer(content, reader);
+  read_end = UniqueFd();  // unblocks the writer if staging stopped early
+  writer.join();
+  if (!writer_status) return Wrap("archiving " + dir, writer_status.error());
+  return staged;
+}
+
+}  // namespace
+
+Result<Digest> ImportImage(Store& store, const ImportRequest& request) {
+  std::optional<Reference> tag;
+  if (!request.reference.empty()) {
+    STRATA_ASSIGN(ref, ParseNormalizedNamed(request.reference));
+    if (ref.digest()) return Fail("import reference \"" + request.reference + "\" has a digest");
+    tag = TagNameOnly(ref);
+  }
+  ImportOptions options;
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now).count();
+  options.created.unix_seconds = ns / 1000000000;
+  options.created.nanos = static_cast<int32_t>(ns % 1000000000);
+  options.comment = request.message.empty()
+                        ? "Imported from " + (request.source == "-" ? std::string("-")
+                                                                    : request.source)
+                        : request.message;
+  STRATA_TRY(ApplyDockerfileChanges(options.config, request.changes));
+
+  STRATA_ASSIGN(lock, store.LockShared());
+  std::optional<StagedLayer> layer;
+  struct stat st;
+  if (request.source != "-" && ::stat(request.source.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    STRATA_ASSIGN(staged, StageDirectory(store.content(), request.source));
+    layer.emplace(std::move(staged));
+  } else {
+    UniqueFd fd;
+    if (request.source != "-") {
+      STRATA_ASSIGN(opened, OpenRead(request.source));
+      fd = std::move(opened);
+    }
+    FdReader reader(fd ? fd.get() : 0, request.source == "-" ? "stdin" : request.source);
+    auto staged = StageLayer(store.content(), reader);
+    if (!staged) return Wrap("importing " + request.source, staged.error());
+    layer.emplace(std::move(*staged));
+  }
+  ImageSpec spec = NewImportImageSpec(layer->diff_id, options);
+  NewImage image;
+  image.config_bytes = spec.Marshal();
+  image.diff_ids = {layer->diff_id};
+  image.layers = {&*layer};
+  if (tag) image.tags.push_back(*tag);
+  std::vector<NewImage> images;
+  images.push_back(std::move(image));
+  STRATA_TRY(CommitImages(store, images));
+  return Digest::Sha256Of(images[0].config_bytes);
+}
+
+}  // namespace strata

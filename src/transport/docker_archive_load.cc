@@ -1,0 +1,276 @@
+#include "transport/docker_archive_load.h"
+
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <cstring>
+#include <set>
+
+#include "archive/clean_path.h"
+#include "archive/compression.h"
+#include "archive/tar_reader.h"
+#include "image/image_config.h"
+#include "layer/layer_stage.h"
+#include "store/image_commit.h"
+
+namespace strata {
+namespace {
+
+constexpr uint64_t kMaxJsonMember = 64 << 20;
+
+// One regular file or symlink of the archive.
+struct Member {
+  std::string bytes;                  // JSON documents
+  std::optional<StagedLayer> layer;   // anything that looked like a tar or a compressed stream
+  std::optional<Error> layer_error;   // why staging it as a layer failed
+  std::string link;                   // symlink target, resolved to an archive path
+};
+
+// Replays bytes already peeked before the rest of the stream.
+class PrefixReader : public Reader {
+ public:
+  PrefixReader(std::string prefix, Reader& rest) : prefix_(std::move(prefix)), rest_(rest) {}
+  Result<size_t> Read(char* buffer, size_t size) override {
+    if (offset_ < prefix_.size()) {
+      size_t n = std::min(size, prefix_.size() - offset_);
+      std::memcpy(buffer, prefix_.data() + offset_, n);
+      offset_ += n;
+      return n;
+    }
+    return rest_.Read(buffer, size);
+  }
+
+ private:
+  std::string prefix_;
+  size_t offset_ = 0;
+  Reader& rest_;
+};
+
+bool LooksLikeJson(std::string_view head) {
+  for (char c : head) {
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
+    return c == '{' || c == '[';
+  }
+  return false;
+}
+
+Result<std::string> PeekUpTo(Reader& reader, size_t size) {
+  std::string out(size, '\0');
+  size_t done = 0;
+  while (done < size) {
+    STRATA_ASSIGN(n, reader.Read(out.data() + done, size - done));
+    if (n == 0) break;
+    done += n;
+  }
+  out.resize(done);
+  return out;
+}
+
+std::string Dirname(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? "" : path.substr(0, slash);
+}
+
+class ArchiveReader {
+ public:
+  explicit ArchiveReader(Store& store) : store_(store) {}
+
+  Status ReadAll(Reader& archive) {
+    STRATA_ASSIGN(decoded, AutoDecompress(archive));
+    TarReader tar(*decoded);
+    for (;;) {
+      STRATA_ASSIGN(entry, tar.Next());
+      if (!entry) break;
+      auto relative = RootRelative(entry->name);
+      if (!relative) return Fail("invalid archive entry \"" + entry->name + "\": path escapes the root");
+      const std::string& name = *relative;
+      if (entry->type == TarType::kSymlink) {
+        std::string target = entry->linkname.starts_with("/")
+                                 ? entry->linkname
+                                 : Dirname(name) + "/" + entry->linkname;
+        members_[name].link = ClampedRootRelative(target);
+        continue;
+      }
+      if (entry->type != TarType::kRegular) continue;
+      STRATA_TRY(ReadMember(name, tar.content()));
+    }
+    return {};
+  }
+
+  // Follows symlinks (docker 20.10 writes one for every repeated layer) to a file member.
+  Result<Member*> Find(const std::string& raw_name) {
+    std::string name = ClampedRootRelative(raw_name);
+    for (int hops = 0; hops < 16; ++hops) {
+      auto it = members_.find(name);
+      if (it == members_.end()) return Fail("archive has no file \"" + raw_name + "\"");
+      if (it->second.link.empty()) return &it->second;
+      name = it->second.link;
+    }
+    return Fail("too many symlinks resolving \"" + raw_name + "\"");
+  }
+
+  Result<std::string> JsonMember(const std::string& name) {
+    STRATA_ASSIGN(m, Find(name));
+    if (m->layer || m->layer_error) return Fail("\"" + name + "\" is not a JSON document");
+    return m->bytes;
+  }
+
+  Result<StagedLayer*> LayerMember(const std::string& name) {
+    STRATA_ASSIGN(m, Find(name));
+    if (m->layer_error) return Fail("layer \"" + name + "\": " + m->layer_error->message);
+    if (!m->layer) return Fail("layer \"" + name + "\" is not a tar stream");
+    return &*m->layer;
+  }
+
+ private:
+  Status ReadMember(const std::string& name, Reader& content) {
+    STRATA_ASSIGN(head, PeekUpTo(content, 512));
+    Member& m = members_[name];
+    if (LooksLikeJson(head)) {
+      m.bytes = std::move(head);
+      std::string buffer(1 << 16, '\0');
+      for (;;) {
+        STRATA_ASSIGN(n, content.Read(buffer.data(), buffer.size()));
+        if (n == 0) break;
+        if (m.bytes.size() + n > kMaxJsonMember) return Fail("\"" + name + "\" is too large");
+        m.bytes.append(buffer.data(), n);
+      }
+      return {};
+    }
+    PrefixReader replay(std::move(head), content);
+    auto staged = StageLayer(store_.content(), replay);
+    if (staged) {
+      m.layer.emplace(std::move(*staged));
+    } else {
+      m.layer_error = staged.error();  // fatal only if a manifest names this file as a layer
+    }
+    return {};
+  }
+
+  Store& store_;
+  std::map<std::string, Member> members_;
+};
+
+struct ManifestEntry {
+  std::string config;
+  std::vector<std::string> repo_tags;
+  std::vector<std::string> layers;
+  std::optional<std::string> parent;
+};
+
+Result<std::vector<ManifestEntry>> ParseManifest(const std::string& bytes) {
+  auto json = nlohmann::json::parse(bytes, nullptr, false);
+  if (json.is_discarded() || !json.is_array()) {
+    return Fail("manifest.json is not a JSON array of images");
+  }
+  std::vector<ManifestEntry> out;
+  for (const auto& item : json) {
+    if (!item.is_object() || !item.contains("Config") || !item["Config"].is_string()) {
+      return Fail("manifest.json: an entry has no \"Config\"");
+    }
+    ManifestEntry e;
+    e.config = item["Config"].get<std::string>();
+    if (auto it = item.find("RepoTags"); it != item.end() && !it->is_null()) {
+      if (!it->is_array()) return Fail("manifest.json: \"RepoTags\" is not an array");
+      for (const auto& t : *it) {
+        if (!t.is_string()) return Fail("manifest.json: a RepoTags item is not a string");
+        e.repo_tags.push_back(t.get<std::string>());
+      }
+    }
+    if (auto it = item.find("Layers"); it != item.end() && !it->is_null()) {
+      if (!it->is_array()) return Fail("manifest.json: \"Layers\" is not an array");
+      for (const auto& l : *it) {
+        if (!l.is_string()) return Fail("manifest.json: a Layers item is not a string");
+        e.layers.push_back(l.get<std::string>());
+      }
+    }
+    if (auto it = item.find("Parent"); it != item.end() && it->is_string()) {
+      e.parent = it->get<std::string>();
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+// Docker's checkValidParent: the child's history is the parent's plus exactly one entry, and the
+// parent's layers are a prefix of the child's.
+bool IsValidParent(const ImageConfig& child, const ImageConfig& parent) {
+  const auto& ch = child.history();
+  const auto& ph = parent.history();
+  if (ch.size() != ph.size() + 1) return false;
+  const auto& cd = child.diff_ids();
+  const auto& pd = parent.diff_ids();
+  if (pd.size() > cd.size()) return false;
+  return std::equal(pd.begin(), pd.end(), cd.begin());
+}
+
+}  // namespace
+
+Result<LoadReport> LoadDockerArchive(Store& store, Reader& archive) {
+  STRATA_ASSIGN(lock, store.LockShared());
+  ArchiveReader reader(store);
+  STRATA_TRY(reader.ReadAll(archive));
+  auto manifest_bytes = reader.JsonMember("manifest.json");
+  if (!manifest_bytes) {
+    return Fail("not a docker-archive: no manifest.json (pre-1.10 legacy archives are not "
+                "supported)");
+  }
+  STRATA_ASSIGN(entries, ParseManifest(*manifest_bytes));
+
+  std::vector<NewImage> images;
+  std::vector<ImageConfig> configs;
+  LoadReport report;
+  for (const ManifestEntry& e : entries) {
+    auto config_bytes = reader.JsonMember(e.config);
+    if (!config_bytes) return Wrap("image config \"" + e.config + "\"", config_bytes.error());
+    auto config = ImageConfig::Parse(*config_bytes);
+    if (!config) return Wrap("image config \"" + e.config + "\"", config.error());
+    const auto& diff_ids = config->diff_ids();
+    if (diff_ids.size() != e.layers.size()) {
+      return Fail("image config \"" + e.config + "\" lists " + std::to_string(diff_ids.size()) +
+                  " layers but manifest.json names " + std::to_string(e.layers.size()));
+    }
+    NewImage image;
+    image.config_bytes = *config_bytes;
+    image.diff_ids = diff_ids;
+    for (size_t i = 0; i < e.layers.size(); ++i) {
+      STRATA_ASSIGN(layer, reader.LayerMember(e.layers[i]));
+      if (layer->diff_id != diff_ids[i]) {
+        return Fail("invalid diffID for layer " + std::to_string(i) + " (\"" + e.layers[i] +
+                    "\"): the config expects " + diff_ids[i].str() + " but the layer hashes to " +
+                    layer->diff_id.str());
+      }
+      image.layers.push_back(layer);
+    }
+    LoadedImage loaded{.id = config->id(), .tags = {}};
+    for (const std::string& t : e.repo_tags) {
+      auto ref = ParseNormalizedNamed(t);
+      if (!ref) return Wrap("manifest.json RepoTags", ref.error());
+      if (ref->digest()) return Fail("manifest.json RepoTags: \"" + t + "\" is not a tag");
+      image.tags.push_back(TagNameOnly(*ref));
+      loaded.tags.push_back(TagNameOnly(*ref).FamiliarString());
+    }
+    report.images.push_back(std::move(loaded));
+    images.push_back(std::move(image));
+    configs.push_back(std::move(*config));
+  }
+  // Parent links only between images of this archive, and only when consistent (as docker does).
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (!entries[i].parent) continue;
+    auto parent = Digest::Parse(*entries[i].parent);
+    if (!parent) continue;
+    for (size_t j = 0; j < configs.size(); ++j) {
+      if (configs[j].id() == *parent && IsValidParent(configs[i], configs[j])) {
+        images[i].parent = *parent;
+      }
+    }
+  }
+  STRATA_ASSIGN(events, CommitImages(store, images));
+  for (const CommitEvent& ev : events) {
+    report.messages.push_back("The image " + ev.tag + " already exists, renaming the old one with ID " +
+                              ev.old_image.str() + " to empty string");
+  }
+  return report;
+}
+
+}  // namespace strata

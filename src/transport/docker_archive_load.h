@@ -1,0 +1,30 @@
+// `load`: reads a docker-archive (the format of `docker save`, both Docker 20.10's
+// <v1id>/layer.tar layout and the OCI-layout based one of Docker 25+) in a single streaming pass:
+// every layer is decompressed if needed, hashed, size-counted and staged into the content store as
+// it goes by; small JSON members are kept in memory. Only after manifest.json has been read and
+// every diffID checked against its config are the images committed, so bad input leaves the
+// store as it was.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "store/store.h"
+#include "util/io.h"
+#include "util/result.h"
+
+namespace strata {
+
+struct LoadedImage {
+  Digest id;
+  std::vector<std::string> tags;  // familiar form, as named in the archive
+};
+
+struct LoadReport {
+  std::vector<LoadedImage> images;
+  std::vector<std::string> messages;  // "The image X already exists, renaming ..." lines
+};
+
+Result<LoadReport> LoadDockerArchive(Store& store, Reader& archive);
+
+}  // namespace strata
