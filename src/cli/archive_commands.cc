@@ -89,10 +89,8 @@ struct ImportArgs {
 void RunImport(GlobalOptions& g, const ImportArgs& a) {
   auto store = OpenStoreOrReport(g);
   if (!store) return;
-  ImportRequest request{.source = a.source,
-                        .reference = a.reference,
-                        .changes = a.changes,
-                        .message = a.message};
+  ImportRequest request{
+      .source = a.source, .reference = a.reference, .changes = a.changes, .message = a.message};
   auto id = ImportImage(*store, request);
   if (!id) return ReportError(g, id.error().message);
   std::cout << id->str() << "\n";

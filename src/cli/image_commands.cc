@@ -49,8 +49,8 @@ void RunHistory(GlobalOptions& g, const HistoryOptions& o) {
     table.AddRow({"IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"});
   }
   for (const HistoryRow& row : *rows) {
-    std::string id_text = row.id ? (trunc ? TruncateId(row.id->str()) : row.id->str())
-                                 : "<missing>";
+    std::string id_text =
+        row.id ? (trunc ? TruncateId(row.id->str()) : row.id->str()) : "<missing>";
     if (o.quiet) {
       std::cout << id_text << "\n";
       continue;

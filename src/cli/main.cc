@@ -13,8 +13,7 @@ int main(int argc, char** argv) {
   strata::cli::GlobalOptions global;
   const char* env_root = std::getenv("STRATA_ROOT");
   global.root = env_root && *env_root ? env_root : strata::DefaultStoreRoot();
-  app.add_option("--root", global.root, "Store directory (env STRATA_ROOT)")
-      ->capture_default_str();
+  app.add_option("--root", global.root, "Store directory (env STRATA_ROOT)")->capture_default_str();
   app.add_flag("--debug", global.debug, "Print timings of each phase to stderr");
   strata::cli::RegisterCommands(app, global);
   try {

@@ -24,7 +24,10 @@ std::string Errno(const std::string& op, const std::string& path) {
 
 BlobWriter::BlobWriter(std::string store_root, UniqueFd fd, std::string temp_path,
                        DigestAlgorithm algo)
-    : store_root_(std::move(store_root)), fd_(std::move(fd)), temp_path_(std::move(temp_path)), hasher_(algo) {
+    : store_root_(std::move(store_root)),
+      fd_(std::move(fd)),
+      temp_path_(std::move(temp_path)),
+      hasher_(algo) {
   buffer_.reserve(kWriteBuffer);
 }
 
@@ -103,7 +106,8 @@ Status BlobWriter::Commit(const std::optional<Digest>& expected) {
     Abort();
     return Fail("digest mismatch: expected " + expected->str() + ", got " + digest.str());
   }
-  std::string final_path = store_root_ + "/blobs/" + std::string(digest.algorithm_name()) + "/" + digest.hex();
+  std::string final_path =
+      store_root_ + "/blobs/" + std::string(digest.algorithm_name()) + "/" + digest.hex();
   fd_ = UniqueFd();
   if (::rename(temp_path_.c_str(), final_path.c_str()) != 0) {
     std::string msg = Errno("rename", temp_path_);

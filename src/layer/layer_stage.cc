@@ -1,11 +1,11 @@
 #include "layer/layer_stage.h"
 
-#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 #include "archive/clean_path.h"
 #include "archive/compression.h"
+#include "archive/layer_size.h"
 #include "archive/tar_reader.h"
 
 namespace strata {
@@ -27,8 +27,7 @@ class TeeReader : public Reader {
   BlobWriter& sink_;
 };
 
-// Returns the entry's path relative to the layer root.
-Result<std::string> CheckEntry(const TarEntry& entry) {
+Status CheckEntry(const TarEntry& entry) {
   auto path = RootRelative(entry.name);
   if (!path) return Fail("invalid tar entry \"" + entry.name + "\": path escapes the root");
   std::string_view base = *path;
@@ -42,32 +41,12 @@ Result<std::string> CheckEntry(const TarEntry& entry) {
   if (entry.type == TarType::kHardlink) {
     auto target = RootRelative(entry.linkname);
     if (!target || target->empty()) {
-      return Fail("invalid tar entry \"" + entry.name + "\": hard link target \"" +
-                  entry.linkname + "\" escapes the root");
+      return Fail("invalid tar entry \"" + entry.name + "\": hard link target \"" + entry.linkname +
+                  "\" escapes the root");
     }
   }
-  return *path;
+  return {};
 }
-
-// Docker's DiffSize for overlay2 (directory.Size of the layer's diff dir): regular files once
-// per inode, symlinks by the length of their target, everything else 0; a path written twice
-// counts as its last version.
-class LayerSizeCounter {
- public:
-  void Add(const TarEntry& entry, const std::string& path) {
-    int64_t size = 0;
-    if (entry.type == TarType::kRegular) size = entry.size;
-    if (entry.type == TarType::kSymlink) size = static_cast<int64_t>(entry.linkname.size());
-    auto [it, inserted] = sizes_.try_emplace(path, size);
-    total_ += inserted ? size : size - it->second;
-    it->second = size;
-  }
-  int64_t total() const { return total_; }
-
- private:
-  std::unordered_map<std::string, int64_t> sizes_;
-  int64_t total_ = 0;
-};
 
 }  // namespace
 
@@ -81,8 +60,8 @@ Result<StagedLayer> StageLayer(const ContentStore& content, Reader& input) {
   for (;;) {
     STRATA_ASSIGN(entry, tar.Next());
     if (!entry) break;
-    STRATA_ASSIGN(path, CheckEntry(*entry));
-    size.Add(*entry, path);
+    STRATA_TRY(CheckEntry(*entry));
+    size.Add(*entry);
   }
   STRATA_TRY(tar.DrainRest());
   STRATA_ASSIGN(diff_id, blob.Finish());

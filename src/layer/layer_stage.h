@@ -16,10 +16,10 @@
 namespace strata {
 
 struct StagedLayer {
-  Digest diff_id;              // sha256 of the uncompressed tar
-  uint64_t tar_size = 0;       // bytes of the uncompressed tar
-  int64_t size = 0;            // Docker overlay2 DiffSize of the layer's own files
-  std::string compression;     // "none", "gzip", "zstd": what the input was
+  Digest diff_id;                  // sha256 of the uncompressed tar
+  uint64_t tar_size = 0;           // bytes of the uncompressed tar
+  int64_t size = 0;                // Docker overlay2 DiffSize of the layer's own files
+  std::string compression;         // "none", "gzip", "zstd": what the input was
   std::optional<BlobWriter> blob;  // finished, not yet committed; empty once committed
 };
 

@@ -38,8 +38,8 @@ Result<FsckReport> CheckStore(Store& store, bool repair) {
   for (const LayerRecord& l : layers) {
     if (!verify(l.diff_id, "layer " + l.chain_id.str())) bad_chains.insert(l.chain_id);
     if (l.parent && !by_chain.count(*l.parent)) {
-      report.problems.push_back("layer " + l.chain_id.str() + ": parent layer " +
-                                l.parent->str() + " is missing");
+      report.problems.push_back("layer " + l.chain_id.str() + ": parent layer " + l.parent->str() +
+                                " is missing");
       bad_chains.insert(l.chain_id);
     }
   }

@@ -55,12 +55,12 @@ Result<std::vector<CommitEvent>> CommitImages(Store& store, std::vector<NewImage
       STRATA_TRY(md.PutLayer(record));
     }
     Digest id = Digest::Sha256Of(image.config_bytes);
-    STRATA_TRY(md.PutImage(ImageRecord{
-        .id = id,
-        .parent = image.parent,
-        .top_layer = chain.empty() ? std::nullopt : std::optional<Digest>(chain.back()),
-        .added_at = now,
-        .last_tag_time = std::nullopt}));
+    STRATA_TRY(md.PutImage(
+        ImageRecord{.id = id,
+                    .parent = image.parent,
+                    .top_layer = chain.empty() ? std::nullopt : std::optional<Digest>(chain.back()),
+                    .added_at = now,
+                    .last_tag_time = std::nullopt}));
     if (image.parent) STRATA_TRY(md.SetParent(id, image.parent));
     for (const Reference& tag : image.tags) {
       STRATA_ASSIGN(old, md.GetRef(tag.String()));

@@ -17,17 +17,17 @@
 namespace strata {
 
 struct NewImage {
-  std::string config_bytes;           // exact bytes; the image ID is their sha256
-  std::vector<Digest> diff_ids;       // from the config, bottom to top
+  std::string config_bytes;      // exact bytes; the image ID is their sha256
+  std::vector<Digest> diff_ids;  // from the config, bottom to top
   // For each diff_id: the staged layer carrying it, or null when the store already has the chain.
   std::vector<StagedLayer*> layers;
   std::optional<Digest> parent;
-  std::vector<Reference> tags;        // tagged references to point at this image (moved if needed)
+  std::vector<Reference> tags;  // tagged references to point at this image (moved if needed)
 };
 
 struct CommitEvent {
   enum Kind { kTagMoved } kind;
-  std::string tag;     // familiar form
+  std::string tag;  // familiar form
   Digest old_image;
 };
 

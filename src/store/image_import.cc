@@ -11,7 +11,7 @@
 
 #include "archive/dir_tar.h"
 #include "archive/tar_writer.h"
-#include "image/dockerfile_change.h"
+#include "image/config_changes.h"
 #include "image/image_config.h"
 #include "layer/layer_stage.h"
 #include "reference/reference.h"
@@ -57,11 +57,12 @@ Result<Digest> ImportImage(Store& store, const ImportRequest& request) {
   auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now).count();
   options.created.unix_seconds = ns / 1000000000;
   options.created.nanos = static_cast<int32_t>(ns % 1000000000);
-  options.comment = request.message.empty()
-                        ? "Imported from " + (request.source == "-" ? std::string("-")
-                                                                    : request.source)
-                        : request.message;
-  STRATA_TRY(ApplyDockerfileChanges(options.config, request.changes));
+  options.comment =
+      request.message.empty()
+          ? "Imported from " + (request.source == "-" ? std::string("-") : request.source)
+          : request.message;
+  STRATA_ASSIGN(config, ApplyChanges(ContainerConfig{}, request.changes));
+  options.config = std::move(config);
 
   STRATA_ASSIGN(lock, store.LockShared());
   std::optional<StagedLayer> layer;

@@ -13,10 +13,10 @@
 namespace strata {
 
 struct ImportRequest {
-  std::string source;     // path of a tar file or a directory, or "-" for stdin
-  std::string reference;  // optional REPOSITORY[:TAG]
+  std::string source;                // path of a tar file or a directory, or "-" for stdin
+  std::string reference;             // optional REPOSITORY[:TAG]
   std::vector<std::string> changes;  // Dockerfile instructions: CMD, ENV, ...
-  std::string message;    // history comment; default "Imported from <source>"
+  std::string message;               // history comment; default "Imported from <source>"
 };
 
 Result<Digest> ImportImage(Store& store, const ImportRequest& request);

@@ -19,7 +19,7 @@ struct HistoryRow {
   std::string created;       // RFC3339Nano from the config history entry
   std::string created_by;
   std::string comment;
-  int64_t size = 0;  // the layer's DiffSize, 0 for empty_layer entries
+  int64_t size = 0;               // the layer's DiffSize, 0 for empty_layer entries
   std::vector<std::string> tags;  // familiar tag references of the image at that row
 };
 

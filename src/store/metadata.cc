@@ -98,8 +98,8 @@ Result<Metadata> Metadata::Open(const std::string& path) {
 }
 
 Result<std::optional<LayerRecord>> Metadata::GetLayer(const Digest& chain_id) {
-  STRATA_ASSIGN(s, db_.Prepare(std::string("SELECT ") + kLayerColumns +
-                               " FROM layers WHERE chain_id = ?"));
+  STRATA_ASSIGN(
+      s, db_.Prepare(std::string("SELECT ") + kLayerColumns + " FROM layers WHERE chain_id = ?"));
   s.Bind(1, chain_id.str());
   STRATA_ASSIGN(row, s.Step());
   if (!row) return std::optional<LayerRecord>();
@@ -182,8 +182,8 @@ Status Metadata::DeleteLayerBlobs(const Digest& diff_id) {
 }
 
 Result<std::optional<ImageRecord>> Metadata::GetImage(const Digest& id) {
-  STRATA_ASSIGN(s, db_.Prepare(std::string("SELECT ") + kImageColumns +
-                               " FROM images WHERE id = ?"));
+  STRATA_ASSIGN(s,
+                db_.Prepare(std::string("SELECT ") + kImageColumns + " FROM images WHERE id = ?"));
   s.Bind(1, id.str());
   STRATA_ASSIGN(row, s.Step());
   if (!row) return std::optional<ImageRecord>();

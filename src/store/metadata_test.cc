@@ -31,8 +31,8 @@ TEST_F(MetadataTest, RolledBackTransactionLeavesNothing) {
   {
     auto tx = Transaction::Begin(md_->db());
     ASSERT_TRUE(tx);
-    ASSERT_TRUE(md_->PutImage({.id = id, .parent = {}, .top_layer = {}, .added_at = 1,
-                               .last_tag_time = {}}));
+    ASSERT_TRUE(md_->PutImage(
+        {.id = id, .parent = {}, .top_layer = {}, .added_at = 1, .last_tag_time = {}}));
     // no Commit: destructor rolls back
   }
   EXPECT_FALSE(md_->GetImage(id)->has_value());
@@ -62,8 +62,13 @@ TEST_F(MetadataTest, ImagesParentsAndRefs) {
 
 TEST_F(MetadataTest, LayersAreKeyedByChainId) {
   Digest diff = Digest::Sha256Of("tar");
-  LayerRecord l{.chain_id = diff, .diff_id = diff, .parent = {}, .size = 10, .tar_size = 1024,
-                .cache_id = "abc", .unpacked = false};
+  LayerRecord l{.chain_id = diff,
+                .diff_id = diff,
+                .parent = {},
+                .size = 10,
+                .tar_size = 1024,
+                .cache_id = "abc",
+                .unpacked = false};
   ASSERT_TRUE(md_->PutLayer(l));
   ASSERT_TRUE(md_->PutLayer(l));  // idempotent
   ASSERT_EQ(md_->ListLayers()->size(), 1u);

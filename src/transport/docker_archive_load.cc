@@ -1,9 +1,9 @@
 #include "transport/docker_archive_load.h"
 
+#include <cstring>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <cstring>
 #include <set>
 
 #include "archive/clean_path.h"
@@ -20,10 +20,10 @@ constexpr uint64_t kMaxJsonMember = 64 << 20;
 
 // One regular file or symlink of the archive.
 struct Member {
-  std::string bytes;                  // JSON documents
-  std::optional<StagedLayer> layer;   // anything that looked like a tar or a compressed stream
-  std::optional<Error> layer_error;   // why staging it as a layer failed
-  std::string link;                   // symlink target, resolved to an archive path
+  std::string bytes;                 // JSON documents
+  std::optional<StagedLayer> layer;  // anything that looked like a tar or a compressed stream
+  std::optional<Error> layer_error;  // why staging it as a layer failed
+  std::string link;                  // symlink target, resolved to an archive path
 };
 
 // Replays bytes already peeked before the rest of the stream.
@@ -82,7 +82,8 @@ class ArchiveReader {
       STRATA_ASSIGN(entry, tar.Next());
       if (!entry) break;
       auto relative = RootRelative(entry->name);
-      if (!relative) return Fail("invalid archive entry \"" + entry->name + "\": path escapes the root");
+      if (!relative)
+        return Fail("invalid archive entry \"" + entry->name + "\": path escapes the root");
       const std::string& name = *relative;
       if (entry->type == TarType::kSymlink) {
         std::string target = entry->linkname.starts_with("/")
@@ -212,8 +213,9 @@ Result<LoadReport> LoadDockerArchive(Store& store, Reader& archive) {
   STRATA_TRY(reader.ReadAll(archive));
   auto manifest_bytes = reader.JsonMember("manifest.json");
   if (!manifest_bytes) {
-    return Fail("not a docker-archive: no manifest.json (pre-1.10 legacy archives are not "
-                "supported)");
+    return Fail(
+        "not a docker-archive: no manifest.json (pre-1.10 legacy archives are not "
+        "supported)");
   }
   STRATA_ASSIGN(entries, ParseManifest(*manifest_bytes));
 
@@ -267,7 +269,8 @@ Result<LoadReport> LoadDockerArchive(Store& store, Reader& archive) {
   }
   STRATA_ASSIGN(events, CommitImages(store, images));
   for (const CommitEvent& ev : events) {
-    report.messages.push_back("The image " + ev.tag + " already exists, renaming the old one with ID " +
+    report.messages.push_back("The image " + ev.tag +
+                              " already exists, renaming the old one with ID " +
                               ev.old_image.str() + " to empty string");
   }
   return report;

@@ -19,8 +19,8 @@ namespace {
 struct ArchiveItem {
   std::vector<std::string> components;
   TarEntry entry;
-  std::string content;           // small files
-  std::optional<Digest> blob;    // layer.tar straight from the content store
+  std::string content;         // small files
+  std::optional<Digest> blob;  // layer.tar straight from the content store
 };
 
 TarEntry MakeEntry(const std::string& name, TarType type, int64_t mtime) {
@@ -105,10 +105,10 @@ Status SaveDockerArchive(Store& store, const std::vector<SaveRequest>& images, W
       layer_names.push_back(layer_path);
       if (!dirs.insert(dir).second) continue;
       items.push_back({{dir}, MakeEntry(dir + "/", TarType::kDirectory, created), "", {}});
-      items.push_back({{dir, "VERSION"}, MakeEntry(dir + "/VERSION", TarType::kRegular, created),
-                       "1.0", {}});
-      items.push_back({{dir, "json"}, MakeEntry(dir + "/json", TarType::kRegular, created),
-                       v1.json, {}});
+      items.push_back(
+          {{dir, "VERSION"}, MakeEntry(dir + "/VERSION", TarType::kRegular, created), "1.0", {}});
+      items.push_back(
+          {{dir, "json"}, MakeEntry(dir + "/json", TarType::kRegular, created), v1.json, {}});
       auto existing = layer_paths.find(v1.diff_id);
       if (existing != layer_paths.end()) {
         TarEntry link = MakeEntry(layer_path, TarType::kSymlink, created);
@@ -123,8 +123,8 @@ Status SaveDockerArchive(Store& store, const std::vector<SaveRequest>& images, W
       }
     }
     const std::string config_name = request.image.hex() + ".json";
-    items.push_back({{config_name}, MakeEntry(config_name, TarType::kRegular, created),
-                     config.bytes(), {}});
+    items.push_back(
+        {{config_name}, MakeEntry(config_name, TarType::kRegular, created), config.bytes(), {}});
 
     nlohmann::ordered_json entry;
     entry["Config"] = config_name;
@@ -143,11 +143,15 @@ Status SaveDockerArchive(Store& store, const std::vector<SaveRequest>& images, W
     }
     manifest.push_back(entry);
   }
-  items.push_back({{"manifest.json"}, MakeEntry("manifest.json", TarType::kRegular, 0),
-                   GoMarshal(manifest) + "\n", {}});
+  items.push_back({{"manifest.json"},
+                   MakeEntry("manifest.json", TarType::kRegular, 0),
+                   GoMarshal(manifest) + "\n",
+                   {}});
   if (!repositories.empty()) {
-    items.push_back({{"repositories"}, MakeEntry("repositories", TarType::kRegular, 0),
-                     GoMarshalSortedKeys(repositories) + "\n", {}});
+    items.push_back({{"repositories"},
+                     MakeEntry("repositories", TarType::kRegular, 0),
+                     GoMarshalSortedKeys(repositories) + "\n",
+                     {}});
   }
   std::stable_sort(items.begin(), items.end(), [](const ArchiveItem& a, const ArchiveItem& b) {
     return a.components < b.components;
