@@ -119,6 +119,14 @@ assert_match() {
   fi
 }
 
+# assert_same_text EXPECTED ACTUAL MESSAGE: like assert_eq for multi-line text; shows a diff.
+assert_same_text() {
+  if [[ "$1" == "$2" ]]; then ok "$3"; else
+    not_ok "$3"
+    diff <(echo "$1") <(echo "$2") | head -n 40 | sed 's/^/#   /' || true
+  fi
+}
+
 # assert_files_eq FILE1 FILE2 MESSAGE: shows a diff on mismatch
 assert_files_eq() {
   if cmp -s "$1" "$2"; then ok "$3"; else
@@ -236,17 +244,31 @@ srun() {
   rm -f "$o" "$e"
 }
 
-# need_strata_cmd CMD...: the CLI must know these subcommands (checked with --help). A missing
-# command is a failure, not a skip: the contract says it should be there.
+# need_strata_cmd CMD...: the CLI must list these subcommands ("image prune" = nested). A
+# missing command is a failure, not a skip: the contract says it should be there.
 need_strata_cmd() {
   [[ -x $STRATA ]] || fatal "strata binary not found at $STRATA"
   local c
   for c in "$@"; do
-    # shellcheck disable=SC2086
-    if ! "$STRATA" $c --help >/dev/null 2>&1; then
-      fatal "strata has no working '$c' subcommand yet ('strata $c --help' failed)"
-    fi
+    has_strata_cmd "$c" || fatal "strata has no '$c' subcommand yet (not in 'strata --help')"
   done
+}
+
+# has_strata_cmd "CMD [SUB]": whether `strata [CMD] --help` lists the (sub)command. (`strata
+# nosuch --help` exits 0 with the main help, so the exit code alone proves nothing.)
+has_strata_cmd() {
+  local -a words
+  read -ra words <<<"$1"
+  local last=${words[-1]}
+  unset 'words[-1]'
+  "$STRATA" "${words[@]}" --help 2>&1 |
+    awk '/^Subcommands:/ {f = 1; next} f && /^  [a-z]/ {print $1}' | grep -qxF -- "$last"
+}
+
+# has_strata_flag "CMD" FLAG: whether `strata CMD --help` mentions FLAG.
+has_strata_flag() {
+  # shellcheck disable=SC2086
+  "$STRATA" $1 --help 2>&1 | grep -q -- "$2"
 }
 
 # image_id REF: the full image ID (sha256:...) according to `strata inspect`.
