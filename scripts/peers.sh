@@ -2,7 +2,8 @@
 # Manages the dockerd shared by the integration tests (tests/integration/).
 #
 #   scripts/peers.sh start           start it (or reuse the one running); prints its DOCKER_HOST
-#   scripts/peers.sh stop [--purge]  stop it; --purge also deletes its data (the cached fixture images)
+#   scripts/peers.sh stop [--purge]  stop it (and any private test daemon left behind);
+#                                    --purge also deletes its data (the cached fixture images)
 #   scripts/peers.sh status          exit 0 if it answers
 #   scripts/peers.sh env             print `export DOCKER_HOST=...` lines for a shell
 #
@@ -79,6 +80,27 @@ stop_daemon() {
   rm -rf "$EXEC"
 }
 
+# Private daemons of tests (tests/integration/lib.sh start_private_dockerd) live in $IT_DIR/p/;
+# normally their test stops them, this catches tests that were killed.
+stop_private_daemons() {
+  local d pid i
+  for d in "$IT_DIR"/p/*/; do
+    [[ -d $d ]] || continue
+    pid=$(cat "$d/pid" 2>/dev/null) || pid=
+    if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null &&
+      tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "--pidfile ${d%/}/pid"; then
+      kill -TERM "$pid" 2>/dev/null || true
+      for ((i = 0; i < 100; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+      done
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    unmount_below "${d%/}"
+    rm -rf "$d"
+  done
+}
+
 watchdog() {
   # Runs detached. Stops the daemon once it has been unused for IDLE_SECS.
   local idle=0
@@ -152,6 +174,7 @@ case ${1:-} in
     exec 9>"$IT_DIR/lock"
     flock -x 9
     stop_daemon
+    stop_private_daemons
     if [[ ${2:-} == --purge ]]; then
       unmount_below "$IT_DIR"
       rm -rf "$IT_DIR"

@@ -193,7 +193,10 @@ use_shared_dockerd() {
 start_private_dockerd() {
   need_peer docker
   local var=$1 dir i pid
-  dir=$(mktemp -d /tmp/sdk.XXXXXX) # short: sockets live below it
+  # Under IT_DIR (kept short: sockets live below it) so `scripts/peers.sh stop` can also end
+  # daemons of a test that was killed before its exit trap ran.
+  mkdir -p "$IT_DIR/p"
+  dir=$(mktemp -d "$IT_DIR/p/XXXXXX")
   mkdir -p "$dir/x" "$dir/cli"
   TZ=UTC setsid dockerd --data-root "$dir/data" --exec-root "$dir/x" \
     --host "unix://$dir/d.sock" --pidfile "$dir/pid" --iptables=false --ip-masq=false \
