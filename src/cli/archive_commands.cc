@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "layer/layer_unpack.h"
 #include "store/image_import.h"
 #include "transport/docker_archive_load.h"
 #include "transport/docker_archive_save.h"
@@ -18,6 +19,7 @@ namespace {
 struct LoadOptions {
   std::string input;
   bool quiet = false;
+  bool unpack = false;
 };
 
 void RunLoad(GlobalOptions& g, const LoadOptions& o) {
@@ -34,6 +36,13 @@ void RunLoad(GlobalOptions& g, const LoadOptions& o) {
   FdReader reader(fd ? fd.get() : 0, o.input.empty() ? "stdin" : o.input);
   auto report = LoadDockerArchive(*store, reader);
   if (!report) return ReportError(g, report.error().message);
+  if (o.unpack) {
+    for (const LoadedImage& image : report->images) {
+      auto unpacked = UnpackImage(*store, image.id);
+      if (!unpacked) return ReportError(g, unpacked.error().message);
+    }
+  }
+  if (o.quiet) return;
   for (const std::string& m : report->messages) std::cout << m << "\n";
   for (const LoadedImage& image : report->images) {
     if (image.tags.empty()) {
@@ -103,6 +112,8 @@ void RegisterArchiveCommands(CLI::App& app, GlobalOptions& g) {
   auto* l = app.add_subcommand("load", "Load images from a tar archive or STDIN");
   l->add_option("-i,--input", load->input, "Read from tar archive file, instead of STDIN");
   l->add_flag("-q,--quiet", load->quiet, "Suppress the load output");
+  l->add_flag("--unpack", load->unpack,
+              "Also unpack every layer into the store, ready to run (as docker load leaves them)");
   l->callback([&g, load] { RunLoad(g, *load); });
 
   auto save = std::make_shared<SaveOptions>();

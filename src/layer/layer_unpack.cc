@@ -1,0 +1,91 @@
+#include "layer/layer_unpack.h"
+
+#include <sys/stat.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include "archive/tar_reader.h"
+#include "archive/unpack.h"
+#include "image/chain_id.h"
+#include "store/image_lookup.h"
+
+namespace strata {
+namespace {
+
+// Unpacks one layer tar into a fresh directory; returns the number of entries.
+Result<int64_t> UnpackOne(const Store& store, const ContentStore& content,
+                          const LayerRecord& layer) {
+  const std::string final_dir = store.LayerDir(layer.cache_id);
+  const std::string temp_dir = final_dir + ".unpacking";
+  STRATA_TRY(RemoveAll(temp_dir));  // leftovers of an interrupted unpack
+  if (::mkdir(temp_dir.c_str(), 0755) != 0) {
+    return Fail("create " + temp_dir + ": " + std::strerror(errno));
+  }
+  STRATA_ASSIGN(fd, content.OpenBlob(layer.diff_id));
+  FdReader reader(fd.get(), content.BlobPath(layer.diff_id));
+  TarReader tar(reader);
+  auto stats = UnpackLayer(tar, temp_dir);
+  if (!stats) {
+    (void)RemoveAll(temp_dir);
+    return Wrap("unpacking layer " + layer.chain_id.str(), stats.error());
+  }
+  STRATA_TRY(RemoveAll(final_dir));
+  if (::rename(temp_dir.c_str(), final_dir.c_str()) != 0) {
+    return Fail("rename " + temp_dir + ": " + std::strerror(errno));
+  }
+  return stats->entries;
+}
+
+}  // namespace
+
+Result<UnpackReport> UnpackLayers(Store& store, const std::vector<Digest>& chain_ids,
+                                  int parallelism) {
+  std::vector<LayerRecord> todo;
+  for (const Digest& chain : chain_ids) {
+    STRATA_ASSIGN(layer, store.metadata().GetLayer(chain));
+    if (!layer) return Fail("layer " + chain.str() + " is not in the store");
+    if (!layer->unpacked) todo.push_back(*layer);
+  }
+  UnpackReport report;
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  std::optional<Error> first_error;
+  std::vector<Digest> done;
+  auto worker = [&] {
+    for (size_t i = next++; i < todo.size(); i = next++) {
+      auto entries = UnpackOne(store, store.content(), todo[i]);
+      std::lock_guard<std::mutex> lock(mu);
+      if (!entries) {
+        if (!first_error) first_error = entries.error();
+        continue;
+      }
+      report.files += *entries;
+      done.push_back(todo[i].chain_id);
+      ++report.layers_unpacked;
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 1; t < parallelism && static_cast<size_t>(t) < todo.size(); ++t) {
+    threads.emplace_back(worker);
+  }
+  worker();
+  for (std::thread& t : threads) t.join();
+  // Metadata is only touched from this thread: one SQLite connection is not shared. Layers that
+  // did unpack are recorded even when another failed.
+  STRATA_ASSIGN(tx, Transaction::Begin(store.metadata().db()));
+  for (const Digest& chain : done) STRATA_TRY(store.metadata().SetLayerUnpacked(chain, true));
+  STRATA_TRY(tx.Commit());
+  if (first_error) return tl::unexpected(*first_error);
+  return report;
+}
+
+Result<UnpackReport> UnpackImage(Store& store, const Digest& image_id, int parallelism) {
+  STRATA_ASSIGN(config, LoadImageConfig(store, image_id));
+  return UnpackLayers(store, ChainIds(config.diff_ids()), parallelism);
+}
+
+}  // namespace strata
