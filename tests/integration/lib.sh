@@ -12,10 +12,11 @@
 #   srun ARGS...                   same but never fails: sets RC, OUT, ERR
 #   need_peer NAME...              docker | skopeo | umoci | jq | python3 | any command
 #   need_strata_cmd CMD...         fail clearly when the CLI lacks a subcommand
+#   has_strata_cmd "CMD [SUB]"     whether `strata --help` lists it; has_strata_flag CMD FLAG
 #   use_shared_dockerd             DOCKER_HOST -> the shared daemon (scripts/peers.sh)
 #   start_private_dockerd NAME     an empty daemon of our own; sets NAME to its DOCKER_HOST
 #   dk [-H host] ARGS...           the docker client (20.10 preferred)
-#   ok / not_ok / assert_* / fatal / skip / finish
+#   ok / not_ok / note / assert_eq|ne|match|same_text|files_eq / fatal / skip / finish
 #   chain_ids DIFFID...            ChainIDs computed with sha256sum
 #   store_state                    images + files of ROOT, for "store unchanged" checks
 
@@ -57,7 +58,7 @@ _run_cleanups() {
 }
 trap _run_cleanups EXIT
 # Say where an unexpected failure aborted the main script (not for $(...) subshells).
-trap '((BASH_SUBSHELL)) || echo "# error: exit $? at ${BASH_SOURCE[0]##*/}:$LINENO: $BASH_COMMAND" >&2' ERR
+trap '_rc=$?; ((BASH_SUBSHELL)) || echo "# error: exit $_rc at ${BASH_SOURCE[0]##*/}:$LINENO: $BASH_COMMAND" >&2' ERR
 
 _unmount_below() {
   local m
