@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "cli/commands.h"
 
@@ -16,8 +18,19 @@ int main(int argc, char** argv) {
   app.add_option("--root", global.root, "Store directory (env STRATA_ROOT)")->capture_default_str();
   app.add_flag("--debug", global.debug, "Print timings of each phase to stderr");
   strata::cli::RegisterCommands(app, global);
+  // Docker's flag library accepts "-H=false" for short flags; CLI11 does not, so split it.
+  std::vector<std::string> args;
+  for (int i = argc - 1; i >= 1; --i) {
+    std::string a = argv[i];
+    if (a.size() > 3 && a[0] == '-' && a[1] != '-' && a[2] == '=') {
+      args.push_back(a.substr(3));
+      args.push_back(a.substr(0, 2));
+    } else {
+      args.push_back(a);
+    }
+  }
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }

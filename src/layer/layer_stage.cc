@@ -1,6 +1,6 @@
 #include "layer/layer_stage.h"
 
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 #include "archive/clean_path.h"
@@ -27,26 +27,53 @@ class TeeReader : public Reader {
   BlobWriter& sink_;
 };
 
-Status CheckEntry(const TarEntry& entry) {
-  auto path = RootRelative(entry.name);
-  if (!path) return Fail("invalid tar entry \"" + entry.name + "\": path escapes the root");
-  std::string_view base = *path;
-  if (auto slash = base.rfind('/'); slash != std::string_view::npos) base = base.substr(slash + 1);
-  if (base.starts_with(".wh.") && !base.starts_with(".wh..wh.")) {
-    std::string_view target = base.substr(4);
-    if (target.empty() || target == "." || target == "..") {
-      return Fail("invalid whiteout entry \"" + entry.name + "\"");
+// Refuses entries that could write outside the layer root when unpacked: names that climb out
+// or are absolute, hard links to such targets, and entries placed under a symlink this same layer
+// created (the write would go wherever the link points). Docker's own layers contain none.
+class EntryChecker {
+ public:
+  Status Check(const TarEntry& entry) {
+    auto path = RootRelative(entry.name);
+    if (!path) return Invalid(entry, "path escapes the root");
+    if (entry.name.starts_with("/")) return Invalid(entry, "absolute path");
+    std::string_view base = *path;
+    if (auto slash = base.rfind('/'); slash != std::string_view::npos) {
+      base = base.substr(slash + 1);
     }
-  }
-  if (entry.type == TarType::kHardlink) {
-    auto target = RootRelative(entry.linkname);
-    if (!target || target->empty()) {
-      return Fail("invalid tar entry \"" + entry.name + "\": hard link target \"" + entry.linkname +
-                  "\" escapes the root");
+    if (base.starts_with(".wh.") && !base.starts_with(".wh..wh.")) {
+      std::string_view target = base.substr(4);
+      if (target.empty() || target == "." || target == "..") {
+        return Fail("invalid whiteout entry \"" + entry.name + "\"");
+      }
     }
+    if (entry.type == TarType::kHardlink) {
+      auto target = RootRelative(entry.linkname);
+      if (!target || target->empty() || entry.linkname.starts_with("/")) {
+        return Invalid(entry, "hard link target \"" + entry.linkname + "\" escapes the root");
+      }
+    }
+    for (size_t slash = path->find('/'); slash != std::string::npos;
+         slash = path->find('/', slash + 1)) {
+      auto link = symlinks_.find(path->substr(0, slash));
+      if (link != symlinks_.end()) {
+        return Invalid(
+            entry, "its parent \"" + link->first + "\" is a symlink to \"" + link->second + "\"");
+      }
+    }
+    if (entry.type == TarType::kSymlink) {
+      symlinks_[*path] = entry.linkname;
+    } else {
+      symlinks_.erase(*path);
+    }
+    return {};
   }
-  return {};
-}
+
+ private:
+  static tl::unexpected<Error> Invalid(const TarEntry& entry, const std::string& why) {
+    return Fail("invalid tar entry \"" + entry.name + "\": " + why);
+  }
+  std::unordered_map<std::string, std::string> symlinks_;
+};
 
 }  // namespace
 
@@ -57,10 +84,11 @@ Result<StagedLayer> StageLayer(const ContentStore& content, Reader& input) {
   TeeReader tee(*decoded, blob);
   TarReader tar(tee);
   LayerSizeCounter size;
+  EntryChecker checker;
   for (;;) {
     STRATA_ASSIGN(entry, tar.Next());
     if (!entry) break;
-    STRATA_TRY(CheckEntry(*entry));
+    STRATA_TRY(checker.Check(*entry));
     size.Add(*entry);
   }
   STRATA_TRY(tar.DrainRest());

@@ -28,8 +28,9 @@ TarEntry MakeEntry(const std::string& name, TarType type, int64_t mtime) {
   e.name = name;
   e.type = type;
   e.typeflag = TarTypeflagFor(type);
-  e.mode = type == TarType::kDirectory ? 0755 : 0644;
-  if (type == TarType::kSymlink) e.mode = 0777;
+  // Go's tar.FileInfoHeader keeps the file-type bits in the mode field, as docker's save has it.
+  e.mode = type == TarType::kDirectory ? 040755 : 0100644;
+  if (type == TarType::kSymlink) e.mode = 0120777;
   e.uname = "root";
   e.gname = "root";
   e.mtime.seconds = mtime;
