@@ -1,0 +1,47 @@
+// Applies a layer tar to a directory the way Docker's naive applier does (pkg/archive
+// UnpackLayer): ".wh.<name>" removes <name>, ".wh..wh..opq" empties a directory of everything this
+// layer did not put there, other ".wh..wh.*" entries are skipped (AUFS hard-link files in
+// ".wh..wh.plnk" are kept aside as link targets), an entry replaces what is at its path unless both
+// are directories, directory modes and mtimes are applied at the end.
+//
+// Safety: nothing outside `root_dir` is ever created, modified or removed. Entry names that climb
+// out ("../x", "/../x") are rejected; absolute names are taken relative to the root; every parent
+// path and every hard link target is resolved inside the root with chroot semantics (see RootFs);
+// the entry itself is never followed if it is a symlink.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "archive/tar_reader.h"
+#include "util/result.h"
+
+namespace strata {
+
+struct UnpackOptions {
+  // lchown entries to the header's uid/gid. Only takes effect when running as root (euid 0).
+  bool apply_ownership = true;
+  // Set PAX SCHILY.xattr.* attributes; failures are counted, not fatal.
+  bool apply_xattrs = true;
+  // Resolve paths with openat2(RESOLVE_IN_ROOT) when the kernel has it; false forces the portable
+  // walk (tests exercise both).
+  bool use_openat2 = true;
+};
+
+struct UnpackStats {
+  int64_t entries = 0;          // tar entries read (PAX global headers excluded)
+  int64_t tar_size = 0;         // sum of the headers' size fields (Docker's naive layer size)
+  int64_t content_bytes = 0;    // regular file bytes written
+  int64_t whiteouts = 0;        // ".wh.<name>" entries applied
+  int64_t opaque_dirs = 0;      // ".wh..wh..opq" entries applied
+  int64_t skipped_devices = 0;  // device nodes not created (EPERM: not root / user namespace)
+  int64_t skipped_entries = 0;  // AUFS metadata and non-directory entries naming the root
+  int64_t xattr_failures = 0;   // attributes that could not be set
+};
+
+// Reads `tar` to its end and applies every entry under `root_dir`, which must exist. Stops at the
+// first error; what was applied before it stays applied.
+Result<UnpackStats> UnpackLayer(TarReader& tar, const std::string& root_dir,
+                                const UnpackOptions& options = {});
+
+}  // namespace strata
