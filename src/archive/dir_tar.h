@@ -1,0 +1,26 @@
+// Archives a directory tree the way Docker's pkg/archive does (TarWithOptions with the PAX
+// format): a lexically sorted pre-order walk (Go's filepath.WalkDir), names relative to the root
+// ("etc/", "etc/passwd"; the root itself is not emitted), directories with a trailing '/', uid/gid
+// numbers from lstat and no user/group names, mtime truncated to seconds, later paths of an inode
+// already seen written as hard links to the first path, sockets skipped.
+#pragma once
+
+#include <string>
+
+#include "archive/tar_writer.h"
+#include "util/result.h"
+
+namespace strata {
+
+struct DirTarOptions {
+  // Docker records one extended attribute, security.capability; set this to record all of them
+  // (every namespace the process can read).
+  bool all_xattrs = false;
+};
+
+// Writes the entries for everything below `dir` into `tar`. Does not Close() the writer, so
+// callers can add entries after the tree.
+Status WriteDirectoryTree(const std::string& dir, TarWriter& tar,
+                          const DirTarOptions& options = {});
+
+}  // namespace strata
