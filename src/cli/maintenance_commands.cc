@@ -2,9 +2,12 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "digest/digest.h"
 #include "image/docker_units.h"
 #include "store/fsck.h"
 #include "store/image_delete.h"
+#include "util/file.h"
+#include "util/io.h"
 
 namespace strata::cli {
 
@@ -23,6 +26,22 @@ void RegisterMaintenanceCommands(CLI::App& app, GlobalOptions& g) {
               << HumanSize(static_cast<double>(report->bytes_checked)) << "), "
               << report->problems.size() << " problems\n";
     if (!report->problems.empty() && !*repair) g.exit_code = 1;
+  });
+
+  auto digest_path = std::make_shared<std::string>();
+  auto* digest = app.add_subcommand("digest", "Print the sha256 digest of a file (or - for stdin)");
+  digest->add_option("FILE", *digest_path)->required();
+  digest->callback([&g, digest_path] {
+    UniqueFd fd;
+    if (*digest_path != "-") {
+      auto opened = OpenRead(*digest_path);
+      if (!opened) return ReportError(g, opened.error().message);
+      fd = std::move(*opened);
+    }
+    FdReader reader(fd ? fd.get() : 0, *digest_path);
+    auto d = DigestStream(reader);
+    if (!d) return ReportError(g, d.error().message);
+    std::cout << d->str() << "\n";
   });
 
   auto* gc = app.add_subcommand("gc", "Remove layers and blobs no image references");

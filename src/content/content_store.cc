@@ -185,14 +185,7 @@ Result<Digest> ContentStore::Put(std::string_view bytes) const {
 Status ContentStore::Verify(const Digest& digest) const {
   STRATA_ASSIGN(fd, OpenBlob(digest));
   FdReader reader(fd.get(), BlobPath(digest));
-  Hasher h(digest.algorithm());
-  std::string buffer(1 << 20, '\0');
-  for (;;) {
-    STRATA_ASSIGN(n, reader.Read(buffer.data(), buffer.size()));
-    if (n == 0) break;
-    h.Update(buffer.data(), n);
-  }
-  Digest actual = h.Finish();
+  STRATA_ASSIGN(actual, DigestStream(reader, digest.algorithm()));
   if (actual != digest) {
     return Fail("blob " + digest.str() + " is corrupt: its content hashes to " + actual.str());
   }

@@ -53,6 +53,16 @@ Digest Digest::FromHex(DigestAlgorithm algorithm, std::string hex) {
   return Digest(algorithm, std::move(hex));
 }
 
+Result<Digest> DigestStream(Reader& reader, DigestAlgorithm algorithm) {
+  Hasher h(algorithm);
+  std::string buffer(1 << 20, '\0');
+  for (;;) {
+    STRATA_ASSIGN(n, reader.Read(buffer.data(), buffer.size()));
+    if (n == 0) return h.Finish();
+    h.Update(buffer.data(), n);
+  }
+}
+
 Digest Digest::Sha256Of(std::string_view bytes) {
   Hasher h;
   h.Update(bytes);

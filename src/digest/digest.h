@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "util/io.h"
 #include "util/result.h"
 
 namespace strata {
@@ -57,6 +58,9 @@ class Hasher {
   std::unique_ptr<Context> context_;
   uint64_t bytes_ = 0;
 };
+
+// Hashes a whole stream (1 MiB reads).
+Result<Digest> DigestStream(Reader& reader, DigestAlgorithm algorithm = DigestAlgorithm::kSha256);
 
 }  // namespace strata
 
