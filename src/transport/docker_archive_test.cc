@@ -173,6 +173,43 @@ TEST_F(DockerArchiveTest, BadInputLeavesStoreUnchanged) {
   EXPECT_FALSE(ResolveImage(*store_, "bad:1"));
 }
 
+TEST_F(DockerArchiveTest, LoadsDocker25OciBasedLayout) {
+  // Docker 25+: blobs/sha256/<hex> for config and uncompressed layers, manifest.json naming them,
+  // plus index.json/oci-layout (ignored by the docker-archive loader).
+  std::string l0 = Layer("a", "oci layout\n");
+  std::string config = Config({l0}, "oci");
+  std::string cid = Digest::Sha256Of(config).hex(), lid = Digest::Sha256Of(l0).hex();
+  TarBuilder b;
+  b.Dir("blobs/").Dir("blobs/sha256/");
+  b.File("blobs/sha256/" + cid, config).File("blobs/sha256/" + lid, l0);
+  b.File("index.json", R"({"schemaVersion":2,"manifests":[]})");
+  b.File("manifest.json", R"([{"Config":"blobs/sha256/)" + cid +
+                              R"(","RepoTags":["oci:1"],"Layers":["blobs/sha256/)" + lid +
+                              R"("]}])");
+  b.File("oci-layout", R"({"imageLayoutVersion": "1.0.0"})");
+  auto report = Load(b.Build());
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->images[0].id.hex(), cid);
+  EXPECT_EQ(*ResolveImage(*store_, "oci:1"), report->images[0].id);
+}
+
+TEST_F(DockerArchiveTest, RefusesWritesThroughTheLayersOwnSymlink) {
+  TarBuilder hostile;
+  hostile.Symlink("/etc", "x").File("x/passwd", "owned");
+  std::string h = hostile.Build();
+  auto report = Load(Archive({h}, Config({h}, "s"), "bad:5"));
+  ASSERT_FALSE(report);
+  EXPECT_NE(report.error().message.find("is a symlink"), std::string::npos);
+
+  TarBuilder absolute;
+  absolute.File("/etc/evil", "x");
+  std::string a = absolute.Build();
+  auto abs = Load(Archive({a}, Config({a}, "a"), "bad:6"));
+  ASSERT_FALSE(abs);
+  EXPECT_NE(abs.error().message.find("absolute path"), std::string::npos);
+  EXPECT_TRUE(Files().empty());
+}
+
 TEST_F(DockerArchiveTest, SaveThenLoadGivesSameImage) {
   std::string l0 = Layer("a", "one\n");
   std::string config = Config({l0, l0}, "twice");  // the same layer twice: one layer.tar + link
