@@ -2,6 +2,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -41,7 +43,7 @@ class TreeWriter {
       if (S_ISSOCK(st.st_mode)) continue;
       TarEntry entry;
       entry.name = S_ISDIR(st.st_mode) ? rel + "/" : rel;
-      entry.mode = st.st_mode & 07777;
+      entry.mode = st.st_mode & (S_IFMT | 07777);
       entry.uid = st.st_uid;
       entry.gid = st.st_gid;
       entry.mtime = TarTime{st.st_mtim.tv_sec, 0};
@@ -70,6 +72,10 @@ class TreeWriter {
           entry.linkname = it->second;
           entry.size = 0;
         }
+      }
+      if (options_.user_names) {
+        entry.uname = UserName(st.st_uid);
+        entry.gname = GroupName(st.st_gid);
       }
       STRATA_TRY(ReadXattrs(rel, &entry));
       STRATA_TRY(tar_.WriteHeader(entry));
@@ -171,7 +177,35 @@ class TreeWriter {
     return {};
   }
 
+  const std::string& UserName(uid_t uid) {
+    auto [it, inserted] = users_.try_emplace(uid);
+    if (inserted) {
+      struct passwd pw;
+      struct passwd* found = nullptr;
+      std::vector<char> buf(16384);
+      if (::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) == 0 && found != nullptr) {
+        it->second = found->pw_name;
+      }
+    }
+    return it->second;
+  }
+
+  const std::string& GroupName(gid_t gid) {
+    auto [it, inserted] = groups_.try_emplace(gid);
+    if (inserted) {
+      struct group gr;
+      struct group* found = nullptr;
+      std::vector<char> buf(16384);
+      if (::getgrgid_r(gid, &gr, buf.data(), buf.size(), &found) == 0 && found != nullptr) {
+        it->second = found->gr_name;
+      }
+    }
+    return it->second;
+  }
+
   std::string root_;
+  std::map<uid_t, std::string> users_;
+  std::map<gid_t, std::string> groups_;
   TarWriter& tar_;
   const DirTarOptions& options_;
   std::map<std::pair<dev_t, ino_t>, std::string> seen_;

@@ -1,8 +1,9 @@
 // Archives a directory tree the way Docker's pkg/archive does (TarWithOptions with the PAX
 // format): a lexically sorted pre-order walk (Go's filepath.WalkDir), names relative to the root
 // ("etc/", "etc/passwd"; the root itself is not emitted), directories with a trailing '/', uid/gid
-// numbers from lstat and no user/group names, mtime truncated to seconds, later paths of an inode
-// already seen written as hard links to the first path, sockets skipped.
+// numbers from lstat, mtime truncated to seconds, later paths of an inode already seen written as
+// hard links to the first path, sockets skipped. Modes carry the file type bits as well (0100644,
+// 040755, 0120777...), as Docker's fillGo18FileTypeBits puts them back.
 #pragma once
 
 #include <string>
@@ -16,6 +17,9 @@ struct DirTarOptions {
   // Docker records one extended attribute, security.capability; set this to record all of them
   // (every namespace the process can read).
   bool all_xattrs = false;
+  // Fill uname/gname from the local user and group databases, as Go's tar.FileInfoHeader does
+  // (Docker 20.10); newer Docker leaves them empty, which is the default here.
+  bool user_names = false;
 };
 
 // Writes the entries for everything below `dir` into `tar`. Does not Close() the writer, so

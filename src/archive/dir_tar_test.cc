@@ -78,22 +78,26 @@ TEST_F(DirTarTest, WalksInLexicalPreOrderWithHardLinksToTheFirstPath) {
                                              "link", "z"}));
   ASSERT_EQ(entries.size(), 8u);
   EXPECT_EQ(entries[0].type, TarType::kDirectory);
-  EXPECT_EQ(entries[0].mode, 0750);
+  EXPECT_EQ(entries[0].mode, 040750);
   EXPECT_EQ(entries[0].mtime, (TarTime{1600000000, 0}));  // truncated to seconds
   EXPECT_EQ(entries[2].size, 14);
-  EXPECT_EQ(entries[2].mode, 0600);
+  EXPECT_EQ(entries[2].mode, 0100600);
   EXPECT_EQ(entries[3].type, TarType::kRegular);  // first path of the inode
   EXPECT_EQ(entries[3].size, 12);
   EXPECT_EQ(entries[4].type, TarType::kHardlink);
   EXPECT_EQ(entries[4].linkname, "a/hl");
   EXPECT_EQ(entries[4].size, 0);
+  EXPECT_EQ(entries[4].mode, 0100644);  // the file's mode, as Docker writes it
   EXPECT_EQ(entries[5].type, TarType::kFifo);
-  EXPECT_EQ(entries[5].mode, 0640);
+  EXPECT_EQ(entries[5].mode, 010640);
   EXPECT_EQ(entries[6].type, TarType::kSymlink);
   EXPECT_EQ(entries[6].linkname, "a.txt");
-  EXPECT_EQ(entries[7].mode, 04755);
+  EXPECT_EQ(entries[6].mode, 0120777);
+  EXPECT_EQ(entries[7].mode, 0104755);
   EXPECT_EQ(entries[7].uid, static_cast<int64_t>(::geteuid()));
   EXPECT_TRUE(entries[7].uname.empty());
+  // Type bits are in the octal mode field itself.
+  EXPECT_EQ(archive.substr(100, 8), std::string("0040750\0", 8));
   // Every header fits USTAR: no PAX extension headers, exactly like Docker's output.
   EXPECT_EQ(archive.size(), 512u * 8 + 512 + 512 + 70144 + 1024);
 }
@@ -121,6 +125,22 @@ TEST_F(DirTarTest, UnpackReproducesTheTree) {
   ASSERT_TRUE(WriteDirectoryTree(dest, tar));
   ASSERT_TRUE(tar.Close());
   EXPECT_EQ(again.out, archive);
+}
+
+TEST_F(DirTarTest, UserNamesFromTheDatabaseOnRequest) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs files owned by root";
+  StringWriter out;
+  TarWriter tar(out);
+  DirTarOptions options;
+  options.user_names = true;
+  ASSERT_TRUE(WriteDirectoryTree(src_, tar, options));
+  ASSERT_TRUE(tar.Close());
+  StringReader in(out.out);
+  TarReader reader(in);
+  auto first = reader.Next();
+  ASSERT_TRUE(first && *first);
+  EXPECT_EQ((*first)->uname, "root");
+  EXPECT_EQ((*first)->gname, "root");
 }
 
 TEST_F(DirTarTest, MissingDirectoryIsAnError) {

@@ -30,11 +30,6 @@ tl::unexpected<Error> TarReader::Truncated() {
   return tl::unexpected(e);
 }
 
-Result<std::optional<TarEntry>> TarReader::Failed(Error error) {
-  error_ = error;
-  return tl::unexpected(std::move(error));
-}
-
 Result<size_t> TarReader::Fill(size_t n) {
   if (pos_ == end_) pos_ = end_ = 0;
   if (end_ - pos_ >= n) return n;

@@ -63,7 +63,6 @@ class TarReader {
   // Reads `size` bytes of an extension header's content plus padding.
   Result<std::string> ReadSpecial(int64_t size, uint64_t header_offset);
   tl::unexpected<Error> Truncated();
-  Result<std::optional<TarEntry>> Failed(Error error);
 
   Reader& source_;
   std::unique_ptr<char[]> buffer_;

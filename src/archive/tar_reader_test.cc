@@ -7,9 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "archive/compression.h"
 #include "archive/tar_format.h"
 #include "archive/tar_writer.h"
 #include "archive/test_util.h"
+#include "digest/digest.h"
 
 namespace strata {
 namespace {
@@ -330,6 +332,49 @@ TEST(TarReaderTest, DrainRestReadsTrailingBytes) {
   ASSERT_TRUE(rest);
   EXPECT_EQ(*rest, archive.size() - 2048u);
   EXPECT_EQ(reader.offset(), archive.size());
+}
+
+// What a layer pull does: inflate, hash the tar stream (the DiffID), parse it.
+TEST(TarReaderTest, DiffIdThroughGzipSeesEveryByte) {
+  TarBuilder b;
+  b.File("etc/hosts", "127.0.0.1 localhost\n").File("bin/tool", std::string(100000, 't'));
+  std::string archive = b.Build();
+  archive += std::string(4096, '\0');  // trailing zeros after the end marker
+  StringWriter gz;
+  GzipWriter writer(gz);
+  ASSERT_TRUE(writer.Write(archive.data(), archive.size()));
+  ASSERT_TRUE(writer.Close());
+
+  class HashingReader : public Reader {
+   public:
+    explicit HashingReader(Reader& r) : r_(r) {}
+    Result<size_t> Read(char* buf, size_t size) override {
+      auto n = r_.Read(buf, size);
+      if (n) hasher.Update(buf, *n);
+      return n;
+    }
+    Hasher hasher;
+
+   private:
+    Reader& r_;
+  };
+  StringReader in(gz.out);
+  auto inflated = AutoDecompress(in);
+  ASSERT_TRUE(inflated);
+  HashingReader hashing(**inflated);
+  TarReader reader(hashing);
+  int entries = 0;
+  for (;;) {
+    auto next = reader.Next();
+    ASSERT_TRUE(next) << next.error().message;
+    if (!*next) break;
+    ++entries;  // content left unread on purpose
+  }
+  auto rest = reader.DrainRest();
+  ASSERT_TRUE(rest);
+  EXPECT_EQ(*rest, 4096u);
+  EXPECT_EQ(entries, 2);
+  EXPECT_EQ(hashing.hasher.Finish(), Digest::Sha256Of(archive));
 }
 
 TEST(TarReaderTest, ReadsGnuLongNamesAndBase256Sizes) {
