@@ -32,6 +32,11 @@ CREATE TABLE IF NOT EXISTS refs(
   is_digest INTEGER NOT NULL,
   image_id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS refs_image ON refs(image_id);
+CREATE TABLE IF NOT EXISTS image_manifests(
+  image_id TEXT NOT NULL,
+  manifest_digest TEXT NOT NULL,
+  media_type TEXT NOT NULL,
+  PRIMARY KEY(image_id, manifest_digest));
 PRAGMA user_version = 1;
 )sql";
 
@@ -302,6 +307,54 @@ Result<std::vector<RefRecord>> Metadata::ListRefs() {
     STRATA_ASSIGN(ref, ReadRef(s));
     out.push_back(std::move(ref));
   }
+}
+
+// --- Manifests --------------------------------------------------------------------------------
+
+Status Metadata::AddImageManifest(const ImageManifestRecord& m) {
+  // Re-adding moves the row to the end, so the newest source is listed first.
+  STRATA_ASSIGN(del, db_.Prepare("DELETE FROM image_manifests WHERE image_id = ? AND "
+                                 "manifest_digest = ?"));
+  del.Bind(1, m.image_id.str()).Bind(2, m.digest.str());
+  STRATA_TRY(del.Run());
+  STRATA_ASSIGN(s, db_.Prepare("INSERT INTO image_manifests(image_id, manifest_digest, "
+                               "media_type) VALUES(?,?,?)"));
+  s.Bind(1, m.image_id.str()).Bind(2, m.digest.str()).Bind(3, m.media_type);
+  return s.Run();
+}
+
+namespace {
+
+Result<std::vector<ImageManifestRecord>> ReadManifestRows(Statement& s) {
+  std::vector<ImageManifestRecord> out;
+  for (;;) {
+    STRATA_ASSIGN(row, s.Step());
+    if (!row) return out;
+    STRATA_ASSIGN(image, ColumnDigest(s, 0, "manifest image ID"));
+    STRATA_ASSIGN(digest, ColumnDigest(s, 1, "manifest digest"));
+    out.push_back({image, digest, s.Text(2)});
+  }
+}
+
+}  // namespace
+
+Result<std::vector<ImageManifestRecord>> Metadata::ImageManifests(const Digest& image_id) {
+  STRATA_ASSIGN(s, db_.Prepare("SELECT image_id, manifest_digest, media_type FROM "
+                               "image_manifests WHERE image_id = ? ORDER BY rowid DESC"));
+  s.Bind(1, image_id.str());
+  return ReadManifestRows(s);
+}
+
+Result<std::vector<ImageManifestRecord>> Metadata::ListImageManifests() {
+  STRATA_ASSIGN(s, db_.Prepare("SELECT image_id, manifest_digest, media_type FROM "
+                               "image_manifests ORDER BY rowid"));
+  return ReadManifestRows(s);
+}
+
+Status Metadata::DeleteImageManifests(const Digest& image_id) {
+  STRATA_ASSIGN(s, db_.Prepare("DELETE FROM image_manifests WHERE image_id = ?"));
+  s.Bind(1, image_id.str());
+  return s.Run();
 }
 
 }  // namespace strata

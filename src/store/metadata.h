@@ -41,6 +41,14 @@ struct ImageRecord {
   std::optional<std::string> last_tag_time;
 };
 
+// A distribution manifest the store holds (as a blob) for an image: the exact bytes an import
+// read, so that an export can write them again and keep the manifest digest.
+struct ImageManifestRecord {
+  Digest image_id;
+  Digest digest;           // of the manifest bytes
+  std::string media_type;  // application/vnd.oci.image.manifest.v1+json, ...
+};
+
 struct RefRecord {
   std::string name;        // full normalized reference: docker.io/library/busybox:latest
   std::string repository;  // docker.io/library/busybox
@@ -82,6 +90,12 @@ class Metadata {
   Status DeleteRef(const std::string& name);
   Result<std::vector<RefRecord>> RefsForImage(const Digest& id);
   Result<std::vector<RefRecord>> ListRefs();
+
+  // Manifests (image_manifests). gc must keep the manifest blobs of live images.
+  Status AddImageManifest(const ImageManifestRecord& manifest);  // idempotent; newest first
+  Result<std::vector<ImageManifestRecord>> ImageManifests(const Digest& image_id);  // newest first
+  Result<std::vector<ImageManifestRecord>> ListImageManifests();
+  Status DeleteImageManifests(const Digest& image_id);
 
  private:
   explicit Metadata(Database db) : db_(std::move(db)) {}
