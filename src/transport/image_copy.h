@@ -1,0 +1,47 @@
+// `strata copy SRC DST`, skopeo copy's model: an image name is TRANSPORT:DETAILS with
+//   docker-archive:PATH[:REF]   a docker save tar (REF picks one image of several; on writing
+//                               it is the RepoTag)
+//   oci:DIR[:TAG]               an OCI layout directory; TAG is the ref.name annotation
+//   oci-archive:PATH[:TAG]      a tar of an OCI layout
+//   dir:DIR                     skopeo's directory transport
+//   strata:NAME, or a bare NAME the local store (NAME a tag, digest reference or image ID)
+// Between two transports other than the store and docker-archive, the manifest and every blob
+// are copied as they are (each verified on the way), so the manifest digest stays the same.
+// docker-archive has no manifest: it is read by loading it into a scratch store and written by
+// a docker save of one image.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/store.h"
+#include "transport/image_transport.h"
+#include "util/result.h"
+
+namespace strata {
+
+enum class Transport { kStore, kDockerArchive, kOci, kOciArchive, kDir };
+
+struct ImageName {
+  Transport transport = Transport::kStore;
+  std::string path;  // file or directory; empty for the store
+  std::string ref;   // TAG / REF / NAME; may be empty
+};
+
+// Splits TRANSPORT:PATH[:REF] at the first ':' after the transport, as containers/image does
+// (dir: takes the whole rest as its path). Anything without a known transport prefix names the
+// store. Other skopeo transports (docker://, containers-storage:, ...) are refused by name.
+Result<ImageName> ParseImageName(std::string_view text);
+
+struct CopyResult {
+  std::optional<Digest> image_id;     // when the destination is the store
+  std::vector<std::string> messages;  // tags moved away from other images
+};
+
+// Copies one image. `store` may be null unless one of the names is the store.
+Result<CopyResult> CopyImage(Store* store, const ImageName& from, const ImageName& to,
+                             const ProgressFn& progress = nullptr);
+
+}  // namespace strata

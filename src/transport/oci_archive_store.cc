@@ -1,0 +1,119 @@
+#include "transport/oci_archive_store.h"
+
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "image/go_json.h"
+#include "transport/oci_archive.h"
+#include "transport/oci_layout.h"
+#include "transport/store_transport.h"
+
+namespace strata {
+namespace {
+
+// The tag an index entry gives its image, if any.
+std::optional<Reference> EntryTag(const IndexEntry& entry) {
+  auto name = entry.annotations.find(std::string(kContainerdImageNameAnnotation));
+  if (name == entry.annotations.end()) {
+    name = entry.annotations.find(std::string(kRefNameAnnotation));
+    // A bare tag ("latest", "1") names no repository: only whole references count.
+    if (name == entry.annotations.end() || name->second.find(':') == std::string::npos) {
+      return std::nullopt;
+    }
+  }
+  auto ref = ParseNormalizedNamed(name->second);
+  if (!ref || ref->digest()) return std::nullopt;
+  return TagNameOnly(*ref);
+}
+
+std::string Unscratch(std::string message, const std::string& scratch) {
+  for (size_t p; (p = message.find(scratch)) != std::string::npos;) {
+    message.replace(p, scratch.size(), "the OCI archive");
+  }
+  return message;
+}
+
+}  // namespace
+
+Result<LoadReport> LoadOciArchive(Store& store, Reader& archive) {
+  STRATA_ASSIGN(scratch, ScratchDir::Create("load"));
+  const std::string& dir = scratch->path();
+  STRATA_TRY(ExtractOciArchive(archive, dir));
+  auto entries = ReadOciIndex(dir);
+  if (!entries) return Fail(Unscratch(entries.error().message, dir));
+  if (entries->empty()) return Fail("the OCI archive's index.json names no image");
+
+  // One import per manifest, carrying every tag that names it.
+  std::vector<IndexEntry> unique;
+  std::map<Digest, std::vector<Reference>> tags;
+  for (const IndexEntry& e : *entries) {
+    auto [it, inserted] = tags.try_emplace(e.descriptor.digest);
+    if (inserted) unique.push_back(e);
+    if (auto tag = EntryTag(e)) it->second.push_back(*tag);
+  }
+  std::vector<PendingImport> imports;
+  for (const IndexEntry& e : unique) {
+    auto source = OciLayoutSource::OpenEntry(dir, e);
+    if (!source) return Fail(Unscratch(source.error().message, dir));
+    STRATA_ASSIGN(destination, StoreImageDestination::Open(store, tags[e.descriptor.digest]));
+    auto st = TransferImage(**source, *destination);
+    if (!st) return Fail(Unscratch(st.error().message, dir));
+    STRATA_ASSIGN(pending, destination->Prepare());
+    imports.push_back(std::move(pending));
+  }
+  STRATA_ASSIGN(events, CommitImports(store, imports));
+  LoadReport report;
+  for (const PendingImport& import : imports) {
+    LoadedImage loaded{.id = import.image_id, .tags = {}};
+    for (const Reference& t : import.tags) loaded.tags.push_back(t.FamiliarString());
+    report.images.push_back(std::move(loaded));
+  }
+  for (const CommitEvent& ev : events) {
+    report.messages.push_back("The image " + ev.tag +
+                              " already exists, renaming the old one with ID " +
+                              ev.old_image.str() + " to empty string");
+  }
+  return report;
+}
+
+Status SaveOciArchive(Store& store, const std::vector<SaveRequest>& images, Writer& out) {
+  OciArchiveWriter writer(out);
+  nlohmann::ordered_json docker_manifest = nlohmann::ordered_json::array();
+  for (const SaveRequest& request : images) {
+    STRATA_ASSIGN(source, StoreImageSource::Open(store, request.image, ManifestChoice::kOci));
+    STRATA_ASSIGN(manifest, source->GetManifest());
+    STRATA_ASSIGN(parsed, ParseImageManifest(manifest.bytes, manifest.media_type));
+    std::vector<Descriptor> blobs = parsed.layers;
+    blobs.push_back(parsed.config);
+    nlohmann::ordered_json layer_paths = nlohmann::ordered_json::array();
+    for (const Descriptor& d : parsed.layers) {
+      layer_paths.push_back("blobs/" + std::string(d.digest.algorithm_name()) + "/" +
+                            d.digest.hex());
+    }
+    for (const Descriptor& d : blobs) {
+      if (writer.HasBlob(d.digest)) continue;
+      STRATA_ASSIGN(reader, source->GetBlob(d));
+      STRATA_TRY(writer.AddBlob(d, *reader));
+    }
+    STRATA_ASSIGN(descriptor, writer.AddManifest(manifest));
+    nlohmann::ordered_json repo_tags = nlohmann::ordered_json::array();
+    for (const Reference& tag : request.tags) {
+      std::map<std::string, std::string> annotations{
+          {std::string(kContainerdImageNameAnnotation), tag.String()},
+          {std::string(kRefNameAnnotation), tag.tag().value_or("")}};
+      STRATA_TRY(writer.AddIndexEntry(descriptor, annotations, /*replace=*/false));
+      repo_tags.push_back(tag.FamiliarString());
+    }
+    if (request.tags.empty()) STRATA_TRY(writer.AddIndexEntry(descriptor, {}, false));
+
+    nlohmann::ordered_json entry;
+    entry["Config"] = "blobs/sha256/" + request.image.hex();
+    entry["RepoTags"] = repo_tags.empty() ? nlohmann::ordered_json(nullptr) : repo_tags;
+    entry["Layers"] = layer_paths;
+    docker_manifest.push_back(entry);
+  }
+  writer.AddExtraFile("manifest.json", GoMarshal(docker_manifest) + "\n");
+  return writer.Close();
+}
+
+}  // namespace strata

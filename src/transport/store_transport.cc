@@ -1,0 +1,268 @@
+#include "transport/store_transport.h"
+
+#include <set>
+
+#include "archive/compression.h"
+#include "store/image_lookup.h"
+
+namespace strata {
+namespace {
+
+constexpr uint64_t kMaxManifestSize = 8 << 20;
+
+// Passes what its consumer reads through to a blob writer, so the compressed blob is kept and
+// hashed by the same read that feeds the decompressor.
+class TeeReader : public Reader {
+ public:
+  TeeReader(Reader& source, BlobWriter& sink) : source_(source), sink_(sink) {}
+  Result<size_t> Read(char* buffer, size_t size) override {
+    STRATA_ASSIGN(n, source_.Read(buffer, size));
+    if (n > 0) STRATA_TRY(sink_.Write(buffer, n));
+    return n;
+  }
+
+ private:
+  Reader& source_;
+  BlobWriter& sink_;
+};
+
+std::string SizeMismatch(const Descriptor& blob, uint64_t actual) {
+  return "layer blob " + blob.digest.str() + " has " + std::to_string(actual) +
+         " bytes, its descriptor states " + std::to_string(blob.size);
+}
+
+// Whether a recorded manifest can be served as it is: it names this image's config and, for
+// every diffID, a blob the store holds that is known to carry that diffID.
+Result<bool> UsableManifest(Store& store, const ImageConfig& config, const ImageManifest& m) {
+  if (m.config.digest != config.id()) return false;
+  const auto& diff_ids = config.diff_ids();
+  if (m.layers.size() != diff_ids.size()) return false;
+  for (size_t i = 0; i < diff_ids.size(); ++i) {
+    const Digest& d = m.layers[i].digest;
+    if (!store.content().Exists(d)) return false;
+    if (d == diff_ids[i]) continue;
+    STRATA_ASSIGN(known, store.metadata().LayerBlobs(diff_ids[i]));
+    bool found = false;
+    for (const LayerBlob& b : known) found |= b.digest == d;
+    if (!found) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<ManifestBlob> GenerateManifest(Store& store, const ImageConfig& config, bool oci) {
+  Descriptor config_descriptor{std::string(oci ? kOciConfigMediaType : kDockerConfigMediaType),
+                               config.id(), static_cast<int64_t>(config.bytes().size())};
+  std::vector<Descriptor> layers;
+  for (const Digest& diff_id : config.diff_ids()) {
+    auto size = store.content().Size(diff_id);
+    if (!size) {
+      return Fail("image " + config.id().str() + ": layer " + diff_id.str() +
+                  " is missing from the store");
+    }
+    layers.push_back({std::string(oci ? kOciLayerMediaType : kDockerLayerMediaType), diff_id,
+                      static_cast<int64_t>(*size)});
+  }
+  if (oci) {
+    return ManifestBlob{MarshalOciManifest(config_descriptor, layers),
+                        std::string(kOciManifestMediaType), true};
+  }
+  return ManifestBlob{MarshalDockerManifest(config_descriptor, layers),
+                      std::string(kDockerManifestMediaType), true};
+}
+
+// --- StoreImageSource ----------------------------------------------------------------------------
+
+Result<std::unique_ptr<StoreImageSource>> StoreImageSource::Open(Store& store, const Digest& image,
+                                                                 ManifestChoice choice) {
+  STRATA_ASSIGN(lock, store.LockShared());
+  STRATA_ASSIGN(config, LoadImageConfig(store, image));
+  STRATA_ASSIGN(records, store.metadata().ImageManifests(image));
+  for (const ImageManifestRecord& r : records) {
+    if (choice == ManifestChoice::kOci && r.media_type != kOciManifestMediaType) continue;
+    if (!store.content().Exists(r.digest)) continue;
+    auto bytes = store.content().ReadVerified(r.digest, kMaxManifestSize);
+    if (!bytes) continue;
+    auto parsed = ParseImageManifest(*bytes, r.media_type);
+    if (!parsed) continue;
+    STRATA_ASSIGN(usable, UsableManifest(store, config, *parsed));
+    if (!usable) continue;
+    return std::unique_ptr<StoreImageSource>(new StoreImageSource(
+        store, std::move(lock), ManifestBlob{std::move(*bytes), r.media_type, false}));
+  }
+  STRATA_ASSIGN(generated, GenerateManifest(store, config, choice == ManifestChoice::kOci));
+  return std::unique_ptr<StoreImageSource>(
+      new StoreImageSource(store, std::move(lock), std::move(generated)));
+}
+
+Result<std::unique_ptr<Reader>> StoreImageSource::GetBlob(const Descriptor& blob) {
+  STRATA_ASSIGN(fd, store_.content().OpenBlob(blob.digest));
+  return std::unique_ptr<Reader>(
+      new FdReader(fd.release(), store_.content().BlobPath(blob.digest), /*owns=*/true));
+}
+
+// --- StoreImageDestination -----------------------------------------------------------------------
+
+Result<std::unique_ptr<StoreImageDestination>> StoreImageDestination::Open(
+    Store& store, std::vector<Reference> tags) {
+  STRATA_ASSIGN(lock, store.LockShared());
+  return std::unique_ptr<StoreImageDestination>(
+      new StoreImageDestination(store, std::move(lock), std::move(tags)));
+}
+
+Status StoreImageDestination::PutBlob(const Descriptor& blob, BlobRole role, Reader& content) {
+  if (role == BlobRole::kConfig) {
+    auto bytes = ReadVerifiedBlob(content, blob);
+    if (!bytes) return Wrap("image config", bytes.error());
+    config_ = blob;
+    config_bytes_ = std::move(*bytes);
+    return {};
+  }
+  auto st = PutLayer(blob, content);
+  if (!st) return Wrap("layer blob " + blob.digest.str(), st.error());
+  return {};
+}
+
+Status StoreImageDestination::PutLayer(const Descriptor& blob, Reader& content) {
+  for (const auto& s : staged_) {
+    if (s->blob.digest == blob.digest) return {};
+  }
+  if (blob.digest.algorithm() != DigestAlgorithm::kSha256) {
+    return Fail("only sha256 layer digests are supported");
+  }
+  const ContentStore& cs = store_.content();
+  // The media type is not trusted (skopeo's dir: writes uncompressed layers as ...tar.gzip):
+  // the first bytes decide.
+  PeekReader peek(content);
+  STRATA_ASSIGN(head, peek.Peek(6));
+  if (DetectCompression(head) == Compression::kNone) {
+    STRATA_ASSIGN(layer, StageLayer(cs, peek));
+    STRATA_TRY(Drain(peek));
+    if (layer.diff_id != blob.digest) {
+      return Fail("the blob does not match its digest: the content hashes to " +
+                  layer.diff_id.str());
+    }
+    if (layer.tar_size != static_cast<uint64_t>(blob.size)) {
+      return Fail(SizeMismatch(blob, layer.tar_size));
+    }
+    staged_.push_back(std::make_shared<StagedBlob>(
+        StagedBlob{.blob = blob, .layer = std::move(layer), .compressed = std::nullopt}));
+    return {};
+  }
+  STRATA_ASSIGN(writer, cs.NewWriter(blob.digest.algorithm()));
+  TeeReader tee(peek, writer);
+  STRATA_ASSIGN(layer, StageLayer(cs, tee));
+  STRATA_TRY(Drain(tee));
+  STRATA_ASSIGN(digest, writer.Finish());
+  if (digest != blob.digest) {
+    return Fail("the blob does not match its digest: the content hashes to " + digest.str());
+  }
+  if (writer.size() != static_cast<uint64_t>(blob.size)) {
+    return Fail(SizeMismatch(blob, writer.size()));
+  }
+  staged_.push_back(std::make_shared<StagedBlob>(
+      StagedBlob{.blob = blob, .layer = std::move(layer), .compressed = std::move(writer)}));
+  return {};
+}
+
+Status StoreImageDestination::PutManifest(const ManifestBlob& manifest) {
+  manifest_ = manifest;
+  return {};
+}
+
+Result<PendingImport> StoreImageDestination::Prepare() {
+  if (!manifest_) return Fail("no manifest was copied");
+  const std::string what = "manifest " + manifest_->digest().str();
+  auto parsed = ParseImageManifest(manifest_->bytes, manifest_->media_type);
+  if (!parsed) return Wrap(what, parsed.error());
+  if (!config_ || config_->digest != parsed->config.digest) {
+    return Fail(what + ": its config " + parsed->config.digest.str() + " was not copied");
+  }
+  auto config = ImageConfig::Parse(config_bytes_);
+  if (!config) return Wrap("image config " + config_->digest.str(), config.error());
+  const auto& diff_ids = config->diff_ids();
+  if (diff_ids.size() != parsed->layers.size()) {
+    return Fail("image config " + config->id().str() + " lists " + std::to_string(diff_ids.size()) +
+                " layers but " + what + " names " + std::to_string(parsed->layers.size()));
+  }
+  PendingImport pending{.image_id = config->id(),
+                        .config_bytes = config_bytes_,
+                        .diff_ids = diff_ids,
+                        .layers = {},
+                        .manifest = *manifest_,
+                        .tags = tags_};
+  for (size_t i = 0; i < diff_ids.size(); ++i) {
+    const Descriptor& d = parsed->layers[i];
+    std::shared_ptr<StagedBlob> found;
+    for (const auto& s : staged_) {
+      if (s->blob.digest == d.digest) found = s;
+    }
+    if (!found) return Fail(what + ": layer blob " + d.digest.str() + " was not copied");
+    if (found->layer.diff_id != diff_ids[i]) {
+      return Fail("invalid diffID for layer " + std::to_string(i) + " (blob " + d.digest.str() +
+                  "): the config expects " + diff_ids[i].str() + " but the layer hashes to " +
+                  found->layer.diff_id.str());
+    }
+    pending.layers.push_back(found);
+  }
+  return pending;
+}
+
+Status StoreImageDestination::Commit() {
+  STRATA_ASSIGN(pending, Prepare());
+  std::vector<PendingImport> imports;
+  imports.push_back(std::move(pending));
+  STRATA_ASSIGN(events, CommitImports(store_, imports));
+  image_id_ = imports[0].image_id;
+  events_ = std::move(events);
+  return {};
+}
+
+Result<std::vector<CommitEvent>> CommitImports(Store& store, std::vector<PendingImport>& imports) {
+  ContentStore& content = store.content();
+  // Blobs first: once the metadata names them, they must exist.
+  for (PendingImport& import : imports) {
+    for (const auto& staged : import.layers) {
+      if (!staged->compressed) continue;
+      if (content.Exists(staged->blob.digest)) {
+        staged->compressed->Abort();
+      } else {
+        STRATA_TRY(staged->compressed->Commit(staged->blob.digest));
+      }
+      staged->compressed.reset();
+    }
+    if (!import.manifest.generated) STRATA_TRY(content.Put(import.manifest.bytes));
+  }
+  std::vector<NewImage> images;
+  for (PendingImport& import : imports) {
+    NewImage image{.config_bytes = import.config_bytes,
+                   .diff_ids = import.diff_ids,
+                   .layers = {},
+                   .parent = std::nullopt,
+                   .tags = import.tags};
+    for (const auto& staged : import.layers) image.layers.push_back(&staged->layer);
+    images.push_back(std::move(image));
+  }
+  STRATA_ASSIGN(events, CommitImages(store, images));
+
+  Metadata& md = store.metadata();
+  STRATA_ASSIGN(tx, Transaction::Begin(md.db()));
+  for (const PendingImport& import : imports) {
+    if (import.manifest.generated) continue;
+    for (size_t i = 0; i < import.layers.size(); ++i) {
+      const Descriptor& b = import.layers[i]->blob;
+      STRATA_TRY(md.AddLayerBlob(LayerBlob{.diff_id = import.diff_ids[i],
+                                           .digest = b.digest,
+                                           .media_type = b.media_type,
+                                           .size = b.size}));
+    }
+    STRATA_TRY(md.AddImageManifest(ImageManifestRecord{.image_id = import.image_id,
+                                                       .digest = import.manifest.digest(),
+                                                       .media_type = import.manifest.media_type}));
+  }
+  STRATA_TRY(tx.Commit());
+  return events;
+}
+
+}  // namespace strata

@@ -1,0 +1,105 @@
+// The local store as a copy source and destination.
+// Exporting serves the manifest an import recorded for the image when every blob it names is
+// still in the store (so the manifest digest survives a round trip unchanged); otherwise a
+// manifest made from the config and the uncompressed layer tars, as Docker 25's save does.
+// Importing stages each layer in one streaming pass: the blob is hashed and kept as it came
+// (when compressed), decompressed, and its tar hashed and written under its diffID. Nothing
+// becomes visible until the config has been checked against the manifest and every diffID
+// against the config; then the blobs, the image (CommitImages) and the record of which
+// compressed blobs and manifest belong to it are committed.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "image/image_config.h"
+#include "layer/layer_stage.h"
+#include "reference/reference.h"
+#include "store/image_commit.h"
+#include "store/store.h"
+#include "transport/image_transport.h"
+
+namespace strata {
+
+enum class ManifestChoice {
+  kOci,  // a recorded OCI manifest, else a generated OCI one (for oci:, oci-archive:)
+  kAny,  // any recorded manifest, else a generated Docker schema2 one (for dir:)
+};
+
+// The manifest strata writes for a stored image that has no usable recorded one: the config
+// and the uncompressed layer tars (digest = diffID), with OCI or Docker schema2 media types.
+Result<ManifestBlob> GenerateManifest(Store& store, const ImageConfig& config, bool oci);
+
+class StoreImageSource : public ImageSource {
+ public:
+  // Holds the store's shared lock while it lives, so gc cannot remove what it serves.
+  static Result<std::unique_ptr<StoreImageSource>> Open(Store& store, const Digest& image,
+                                                        ManifestChoice choice);
+  Result<ManifestBlob> GetManifest() override { return manifest_; }
+  Result<std::unique_ptr<Reader>> GetBlob(const Descriptor& blob) override;
+
+ private:
+  StoreImageSource(Store& store, StoreLock lock, ManifestBlob manifest)
+      : store_(store), lock_(std::move(lock)), manifest_(std::move(manifest)) {}
+  Store& store_;
+  StoreLock lock_;
+  ManifestBlob manifest_;
+};
+
+// One layer blob as an import received it.
+struct StagedBlob {
+  Descriptor blob;
+  StagedLayer layer;                     // the uncompressed tar, under its diffID
+  std::optional<BlobWriter> compressed;  // the blob as it came, when it was compressed
+};
+
+// An image checked and ready to commit.
+struct PendingImport {
+  Digest image_id;
+  std::string config_bytes;
+  std::vector<Digest> diff_ids;
+  std::vector<std::shared_ptr<StagedBlob>> layers;  // one per diffID (shared if a blob repeats)
+  ManifestBlob manifest;
+  std::vector<Reference> tags;
+};
+
+// Commits imports: blobs first, then the images and tags (one CommitImages transaction), then
+// which layer blobs and manifest belong to each image (a second transaction; should it fail,
+// the images are there and an export generates their manifests instead).
+Result<std::vector<CommitEvent>> CommitImports(Store& store, std::vector<PendingImport>& imports);
+
+class StoreImageDestination : public ImageDestination {
+ public:
+  // `tags` (tagged references) are pointed at the image on commit.
+  static Result<std::unique_ptr<StoreImageDestination>> Open(Store& store,
+                                                             std::vector<Reference> tags);
+
+  Status PutBlob(const Descriptor& blob, BlobRole role, Reader& content) override;
+  Status PutManifest(const ManifestBlob& manifest) override;
+  // Checks config and diffIDs; the destination is used up.
+  Result<PendingImport> Prepare();
+  Status Commit() override;  // Prepare() and CommitImports() of this image
+
+  // Set by Commit().
+  const std::optional<Digest>& image_id() const { return image_id_; }
+  const std::vector<CommitEvent>& events() const { return events_; }
+
+ private:
+  StoreImageDestination(Store& store, StoreLock lock, std::vector<Reference> tags)
+      : store_(store), lock_(std::move(lock)), tags_(std::move(tags)) {}
+  Status PutLayer(const Descriptor& blob, Reader& content);
+
+  Store& store_;
+  StoreLock lock_;
+  std::vector<Reference> tags_;
+  std::vector<std::shared_ptr<StagedBlob>> staged_;
+  std::optional<Descriptor> config_;
+  std::string config_bytes_;
+  std::optional<ManifestBlob> manifest_;
+  std::optional<Digest> image_id_;
+  std::vector<CommitEvent> events_;
+};
+
+}  // namespace strata
