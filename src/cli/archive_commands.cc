@@ -11,6 +11,8 @@
 #include "store/image_import.h"
 #include "transport/docker_archive_load.h"
 #include "transport/docker_archive_save.h"
+#include "transport/oci_archive.h"
+#include "transport/oci_archive_store.h"
 #include "util/file.h"
 
 namespace strata::cli {
@@ -34,7 +36,10 @@ void RunLoad(GlobalOptions& g, const LoadOptions& o) {
     return ReportError(g, "requested load from stdin, but stdin is empty");
   }
   FdReader reader(fd ? fd.get() : 0, o.input.empty() ? "stdin" : o.input);
-  auto report = LoadDockerArchive(*store, reader);
+  // An OCI archive without Docker's manifest.json goes to the OCI loader (files only: telling
+  // them apart takes a look at every tar header).
+  auto oci = fd ? IsOciArchiveFile(o.input) : Result<bool>(false);
+  auto report = oci && *oci ? LoadOciArchive(*store, reader) : LoadDockerArchive(*store, reader);
   if (!report) return ReportError(g, report.error().message);
   if (o.unpack) {
     for (const LoadedImage& image : report->images) {
@@ -54,8 +59,15 @@ void RunLoad(GlobalOptions& g, const LoadOptions& o) {
 
 struct SaveOptions {
   std::string output;
+  std::string format = "docker";
   std::vector<std::string> images;
 };
+
+Status SaveArchive(Store& store, const SaveOptions& o, const std::vector<SaveRequest>& requests,
+                   Writer& out) {
+  if (o.format == "oci") return SaveOciArchive(store, requests, out);
+  return SaveDockerArchive(store, requests, out);
+}
 
 void RunSave(GlobalOptions& g, const SaveOptions& o) {
   auto store = OpenStoreOrReport(g);
@@ -67,7 +79,7 @@ void RunSave(GlobalOptions& g, const SaveOptions& o) {
       return ReportError(g, "cowardly refusing to save to a terminal. Use the -o flag or redirect");
     }
     FdWriter out(1, "stdout");
-    auto st = SaveDockerArchive(*store, *requests, out);
+    auto st = SaveArchive(*store, o, *requests, out);
     if (!st) ReportError(g, st.error().message);
     return;
   }
@@ -77,7 +89,7 @@ void RunSave(GlobalOptions& g, const SaveOptions& o) {
   if (fd < 0) return ReportError(g, "create " + temp + ": " + std::strerror(errno));
   UniqueFd owned(fd);
   FdWriter out(fd, o.output);
-  auto st = SaveDockerArchive(*store, *requests, out);
+  auto st = SaveArchive(*store, o, *requests, out);
   if (st && ::fsync(fd) != 0) st = Fail("fsync " + o.output + ": " + std::strerror(errno));
   if (st && ::rename(temp.c_str(), o.output.c_str()) != 0) {
     st = Fail("rename to " + o.output + ": " + std::strerror(errno));
@@ -119,6 +131,9 @@ void RegisterArchiveCommands(CLI::App& app, GlobalOptions& g) {
   auto save = std::make_shared<SaveOptions>();
   auto* s = app.add_subcommand("save", "Save one or more images to a tar archive");
   s->add_option("-o,--output", save->output, "Write to a file, instead of STDOUT");
+  s->add_option("--format", save->format,
+                "docker: docker-archive (default); oci: oci-archive (a tar of an OCI layout)")
+      ->check(CLI::IsMember({"docker", "oci"}));
   s->add_option("IMAGE", save->images)->required();
   s->callback([&g, save] { RunSave(g, *save); });
 

@@ -22,6 +22,7 @@ void RegisterCommands(CLI::App& app, GlobalOptions& global) {
   RegisterImageCommands(app, global);
   RegisterArchiveCommands(app, global);
   RegisterMaintenanceCommands(app, global);
+  RegisterCopyCommands(app, global);
   auto* version = app.add_subcommand("version", "Show the strata version");
   version->callback([] { std::cout << "strata version 0.1.0\n"; });
 }

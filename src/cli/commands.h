@@ -25,5 +25,6 @@ void ReportError(GlobalOptions& global, const std::string& message);
 void RegisterImageCommands(CLI::App& app, GlobalOptions& global);
 void RegisterArchiveCommands(CLI::App& app, GlobalOptions& global);
 void RegisterMaintenanceCommands(CLI::App& app, GlobalOptions& global);
+void RegisterCopyCommands(CLI::App& app, GlobalOptions& global);
 
 }  // namespace strata::cli
