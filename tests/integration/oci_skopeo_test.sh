@@ -191,6 +191,43 @@ import_case() {
 skopeo copy -q "docker-archive:$FIX/rich.tar" "oci:$WORK/sk-oci:rich"
 import_case skopeo-oci-gzip "oci:$WORK/sk-oci:rich" "$R/rich:from-oci" \
   "$(skopeo inspect --raw "oci:$WORK/sk-oci:rich" | jq -r .config.digest)"
+SK_OCI_MANIFEST=$(jq -r '.manifests[0].digest' "$WORK/sk-oci/index.json")
+
+# The store keeps the gzip blobs and skopeo's manifest: exporting writes the same bytes again.
+CASE=roundtrip-oci
+srun copy "$R/rich:from-oci" "oci:$WORK/rt:rich"
+assert_eq 0 "$RC" "[$CASE] strata copy back to oci: $ERR"
+if ((RC == 0)); then
+  assert_eq "$SK_OCI_MANIFEST" "$(jq -r '.manifests[0].digest' "$WORK/rt/index.json")" \
+    "[$CASE] manifest digest unchanged through the store"
+  verify_layout "$CASE" "$WORK/rt"
+  assert_eq "$SK_OCI_MANIFEST" "sha256:$(skopeo inspect --raw "oci:$WORK/rt:rich" | sha256sum | cut -d' ' -f1)" \
+    "[$CASE] skopeo reads the same manifest"
+  umoci_check "$CASE" "$WORK/rt" rich
+fi
+
+# Between two transports other than the store, blobs and manifest are copied as they are.
+CASE=oci-to-dir
+srun copy "oci:$WORK/sk-oci:rich" "dir:$WORK/oci-as-dir"
+assert_eq 0 "$RC" "[$CASE] strata copy oci: -> dir: $ERR"
+assert_eq "$SK_OCI_MANIFEST" "$(sha256_file "$WORK/oci-as-dir/manifest.json")" \
+  "[$CASE] dir:/manifest.json is skopeo's manifest"
+assert_eq "Directory Transport Version: 1.1" "$(cat "$WORK/oci-as-dir/version" 2>&1)" "[$CASE] version file"
+out=$(skopeo copy -q "dir:$WORK/oci-as-dir" "oci:$WORK/dir-back:rich" 2>&1) &&
+  ok "[$CASE] skopeo copy dir -> oci" || not_ok "[$CASE] skopeo copy dir -> oci: $out"
+assert_eq "$SK_OCI_MANIFEST" "$(jq -r '.manifests[0].digest' "$WORK/dir-back/index.json" 2>&1)" \
+  "[$CASE] and back to oci: with the same manifest digest"
+
+# skopeo's own copies of a strata-written layout, read back by strata.
+CASE=skopeo-roundtrip
+if [[ -f $WORK/layout/index.json ]]; then
+  out=$(skopeo copy -q "oci:$WORK/layout:rich" "dir:$WORK/sk-from-strata" 2>&1) &&
+    ok "[$CASE] skopeo copy oci:strata-layout:rich dir:" || not_ok "[$CASE] skopeo copy oci -> dir: $out"
+  out=$(skopeo copy -q "dir:$WORK/sk-from-strata" "oci:$WORK/sk-back:again" 2>&1) &&
+    ok "[$CASE] skopeo copy dir: -> oci:" || not_ok "[$CASE] skopeo copy dir -> oci: $out"
+  import_case skopeo-roundtrip-dir "dir:$WORK/sk-from-strata" "$R/rich:sk-dir" "$RICH_ID"
+  import_case skopeo-roundtrip-oci "oci:$WORK/sk-back:again" "$R/rich:sk-back" "$RICH_ID"
+fi
 
 if skopeo copy -q --dest-compress-format zstd "docker-archive:$FIX/rich.tar" "oci:$WORK/sk-zstd:rich" 2>/dev/null; then
   import_case skopeo-oci-zstd "oci:$WORK/sk-zstd:rich" "$R/rich:from-zstd" \
@@ -203,10 +240,28 @@ fi
 # uncompressed under a ...tar.gzip media type: strata must sniff, not trust the media type.
 skopeo copy -q "docker-archive:$FIX/rich.tar" "dir:$WORK/sk-dir"
 import_case skopeo-dir "dir:$WORK/sk-dir" "$R/rich:from-dir" "$RICH_ID"
+CASE=roundtrip-dir
+srun copy "$R/rich:from-dir" "dir:$WORK/rt-dir"
+assert_eq 0 "$RC" "[$CASE] strata copy back to dir: $ERR"
+assert_eq "$(sha256_file "$WORK/sk-dir/manifest.json")" "$(sha256_file "$WORK/rt-dir/manifest.json" 2>&1)" \
+  "[$CASE] skopeo's Docker schema2 manifest comes back unchanged"
 
 skopeo copy -q "docker-archive:$FIX/rich.tar" "oci-archive:$WORK/sk-oci-archive.tar:rich"
 import_case skopeo-oci-archive "oci-archive:$WORK/sk-oci-archive.tar" "$R/rich:from-oci-archive" \
   "$(skopeo inspect --raw "oci-archive:$WORK/sk-oci-archive.tar" | jq -r .config.digest)"
+
+# --- `load` recognises an OCI archive (index.json + oci-layout, no manifest.json)
+CASE=load-oci-archive
+SK_ARCHIVE_ID=$(skopeo inspect --raw "oci-archive:$WORK/sk-oci-archive.tar" | jq -r .config.digest)
+strata rmi -f "$SK_ARCHIVE_ID" >/dev/null 2>&1 || true
+srun load -i "$WORK/sk-oci-archive.tar"
+assert_eq "0 Loaded image ID: $SK_ARCHIVE_ID" "$RC $OUT" "[$CASE] strata load -i skopeo's oci-archive: $ERR"
+if [[ -f $WORK/rich-oci.tar ]]; then
+  strata rmi -f "$R/rich:1" >/dev/null 2>&1 || true
+  srun load -i "$WORK/rich-oci.tar"
+  assert_eq "0 Loaded image: $R/rich:1" "$RC $OUT" "[$CASE] strata load -i of its own save --format oci: $ERR"
+  assert_eq "$RICH_ID" "$(strata inspect "$R/rich:1" 2>&1 | jq -r '.[0].Id' 2>&1)" "[$CASE] image ID"
+fi
 
 # --- a layout whose layer blob was altered must be refused, leaving the store as it was
 CASE=tampered-oci
