@@ -39,7 +39,9 @@ void RunLoad(GlobalOptions& g, const LoadOptions& o) {
   // An OCI archive without Docker's manifest.json goes to the OCI loader (files only: telling
   // them apart takes a look at every tar header).
   auto oci = fd ? IsOciArchiveFile(o.input) : Result<bool>(false);
-  auto report = oci && *oci ? LoadOciArchive(*store, reader) : LoadDockerArchive(*store, reader);
+  auto report = oci && *oci
+                    ? LoadOciArchive(*store, reader)
+                    : LoadDockerArchive(*store, reader, strata::LoadOptions{.unpack = o.unpack});
   if (!report) return ReportError(g, report.error().message);
   if (o.unpack) {
     for (const LoadedImage& image : report->images) {

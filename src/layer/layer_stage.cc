@@ -1,5 +1,10 @@
 #include "layer/layer_stage.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -7,6 +12,9 @@
 #include "archive/compression.h"
 #include "archive/layer_size.h"
 #include "archive/tar_reader.h"
+#include "archive/unpack.h"
+#include "util/byte_pipe.h"
+#include "util/file.h"
 
 namespace strata {
 namespace {
@@ -15,16 +23,60 @@ namespace {
 // and the parse all come from one read of the input.
 class TeeReader : public Reader {
  public:
-  TeeReader(Reader& source, BlobWriter& sink) : source_(source), sink_(sink) {}
+  TeeReader(Reader& source, BlobWriter& sink, Writer* second)
+      : source_(source), sink_(sink), second_(second) {}
   Result<size_t> Read(char* buffer, size_t size) override {
     STRATA_ASSIGN(n, source_.Read(buffer, size));
     if (n > 0) STRATA_TRY(sink_.Write(buffer, n));
+    if (n > 0 && second_ != nullptr) STRATA_TRY(second_->Write(buffer, n));
     return n;
   }
 
  private:
   Reader& source_;
   BlobWriter& sink_;
+  Writer* second_;
+};
+
+// Unpacks the stream it is fed on a thread of its own, so a layer is extracted while it is
+// being hashed and stored instead of being read back afterwards.
+class BackgroundUnpack {
+ public:
+  explicit BackgroundUnpack(std::string dir) : dir_(std::move(dir)) {}
+  ~BackgroundUnpack() {
+    if (thread_.joinable()) {
+      pipe_.CloseWrite();
+      thread_.join();
+    }
+  }
+
+  Status Start() {
+    STRATA_TRY(RemoveAll(dir_));
+    if (::mkdir(dir_.c_str(), 0755) != 0) {
+      return Fail("create " + dir_ + ": " + std::strerror(errno));
+    }
+    thread_ = std::thread([this] {
+      TarReader tar(pipe_.reader());
+      auto stats = UnpackLayer(tar, dir_);
+      if (!stats) status_ = tl::unexpected(stats.error());
+      pipe_.Abandon();  // whatever follows the end marker is not needed here
+    });
+    return {};
+  }
+  Writer& input() { return pipe_.writer(); }
+
+  // Ends the stream and waits; the error, if any, is the unpacker's.
+  Status Finish() {
+    pipe_.CloseWrite();
+    thread_.join();
+    return status_;
+  }
+
+ private:
+  std::string dir_;
+  BytePipe pipe_;
+  std::thread thread_;
+  Status status_;
 };
 
 // Refuses entries that could write outside the layer root when unpacked: names that climb out
@@ -77,11 +129,28 @@ class EntryChecker {
 
 }  // namespace
 
-Result<StagedLayer> StageLayer(const ContentStore& content, Reader& input) {
+Result<StagedLayer> StageLayer(const ContentStore& content, Reader& input,
+                               const StageOptions& options) {
   Compression compression = Compression::kNone;
   STRATA_ASSIGN(decoded, AutoDecompress(input, &compression));
   STRATA_ASSIGN(blob, content.NewWriter());
-  TeeReader tee(*decoded, blob);
+  std::optional<BackgroundUnpack> unpack;
+  if (!options.unpack_dir.empty()) {
+    unpack.emplace(options.unpack_dir);
+    STRATA_TRY(unpack->Start());
+  }
+  // On any error below the partial directory goes; the destructor stops the thread first.
+  struct RemoveOnError {
+    std::optional<BackgroundUnpack>& unpack;
+    const std::string& dir;
+    bool armed = true;
+    ~RemoveOnError() {
+      if (!armed || dir.empty()) return;
+      unpack.reset();
+      (void)RemoveAll(dir);
+    }
+  } cleanup{unpack, options.unpack_dir};
+  TeeReader tee(*decoded, blob, unpack ? &unpack->input() : nullptr);
   TarReader tar(tee);
   LayerSizeCounter size;
   EntryChecker checker;
@@ -92,12 +161,18 @@ Result<StagedLayer> StageLayer(const ContentStore& content, Reader& input) {
     size.Add(*entry);
   }
   STRATA_TRY(tar.DrainRest());
+  if (unpack) {
+    auto st = unpack->Finish();
+    if (!st) return Wrap("unpacking into " + options.unpack_dir, st.error());
+  }
   STRATA_ASSIGN(diff_id, blob.Finish());
+  cleanup.armed = false;
   StagedLayer out{.diff_id = diff_id,
                   .tar_size = blob.size(),
                   .size = size.total(),
                   .compression = std::string(CompressionName(compression)),
-                  .blob = std::move(blob)};
+                  .blob = std::move(blob),
+                  .unpacked_dir = options.unpack_dir};
   return out;
 }
 

@@ -21,9 +21,19 @@ struct StagedLayer {
   int64_t size = 0;                // Docker overlay2 DiffSize of the layer's own files
   std::string compression;         // "none", "gzip", "zstd": what the input was
   std::optional<BlobWriter> blob;  // finished, not yet committed; empty once committed
+  // Where the layer was unpacked while staged (see StageOptions); emptied once it is moved into
+  // place by a commit, after which another chain using the same layer unpacks it again.
+  std::string unpacked_dir;
 };
 
-Result<StagedLayer> StageLayer(const ContentStore& content, Reader& input);
+struct StageOptions {
+  // When set, the layer is also unpacked into this (new) directory on a second thread, from the
+  // same pass over the input.
+  std::string unpack_dir;
+};
+
+Result<StagedLayer> StageLayer(const ContentStore& content, Reader& input,
+                               const StageOptions& options = {});
 
 // Makes the staged blob visible in the content store (a no-op if the diffID is already there).
 Status CommitStagedLayer(const ContentStore& content, StagedLayer& layer);

@@ -102,6 +102,7 @@ Result<FsckReport> CheckStore(Store& store, bool repair) {
     for (const Digest& id : broken_images) {
       STRATA_ASSIGN(image_refs, md.RefsForImage(id));
       for (const RefRecord& r : image_refs) STRATA_TRY(md.DeleteRef(r.name));
+      STRATA_TRY(md.DeleteImageManifests(id));
       STRATA_TRY(md.DeleteImage(id));
       report.repairs.push_back("removed damaged image " + id.str());
     }

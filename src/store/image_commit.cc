@@ -1,6 +1,9 @@
 #include "store/image_commit.h"
 
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <ctime>
 
 #include "image/chain_id.h"
@@ -21,6 +24,19 @@ Status PutReference(Metadata& metadata, const Reference& ref, const Digest& imag
                                    .image_id = image_id});
 }
 
+namespace {
+
+Status MoveUnpacked(Store& store, StagedLayer& staged, const std::string& cache_id) {
+  const std::string target = store.LayerDir(cache_id);
+  if (::rename(staged.unpacked_dir.c_str(), target.c_str()) != 0) {
+    return Fail("rename " + staged.unpacked_dir + ": " + std::strerror(errno));
+  }
+  staged.unpacked_dir.clear();
+  return {};
+}
+
+}  // namespace
+
 Result<std::vector<CommitEvent>> CommitImages(Store& store, std::vector<NewImage>& images) {
   ContentStore& content = store.content();
   // Blobs first: once the transaction below commits, every blob it names must exist.
@@ -40,8 +56,16 @@ Result<std::vector<CommitEvent>> CommitImages(Store& store, std::vector<NewImage
     std::vector<Digest> chain = ChainIds(image.diff_ids);
     for (size_t i = 0; i < chain.size(); ++i) {
       STRATA_ASSIGN(existing, md.GetLayer(chain[i]));
-      if (existing) continue;
-      const StagedLayer* staged = image.layers[i];
+      StagedLayer* staged = image.layers[i];
+      if (existing) {
+        // Known layer, but not unpacked yet: use what staging unpacked instead of discarding it.
+        if (!existing->unpacked && staged != nullptr && !staged->unpacked_dir.empty()) {
+          STRATA_TRY(RemoveAll(store.LayerDir(existing->cache_id)));
+          STRATA_TRY(MoveUnpacked(store, *staged, existing->cache_id));
+          STRATA_TRY(md.SetLayerUnpacked(chain[i], true));
+        }
+        continue;
+      }
       if (staged == nullptr) {
         return Fail("layer " + chain[i].str() + " is neither staged nor in the store");
       }
@@ -52,6 +76,12 @@ Result<std::vector<CommitEvent>> CommitImages(Store& store, std::vector<NewImage
                          .tar_size = static_cast<int64_t>(staged->tar_size),
                          .cache_id = RandomHexId(),
                          .unpacked = false};
+      // Unpacked while staged: move it into place now. A crash before the transaction commits
+      // leaves a directory no layer names, which gc removes.
+      if (!staged->unpacked_dir.empty()) {
+        STRATA_TRY(MoveUnpacked(store, *staged, record.cache_id));
+        record.unpacked = true;
+      }
       STRATA_TRY(md.PutLayer(record));
     }
     Digest id = Digest::Sha256Of(image.config_bytes);

@@ -22,6 +22,7 @@ Status DeleteImageRecord(Metadata& md, const Digest& id, DeleteReport& report) {
     STRATA_TRY(md.DeleteRef(ref.name));
     report.lines.push_back("Untagged: " + FamiliarRef(ref));
   }
+  STRATA_TRY(md.DeleteImageManifests(id));
   STRATA_TRY(md.DeleteImage(id));
   report.lines.push_back("Deleted: " + id.str());
   return {};
@@ -87,6 +88,12 @@ Result<DeleteReport> CollectGarbageLocked(Store& store, DeleteReport report) {
   }
   STRATA_ASSIGN(blobs, md.ListLayerBlobs());
   for (const LayerBlob& b : blobs) live_blobs.insert(b.digest);
+  std::set<Digest> image_ids;
+  for (const ImageRecord& image : images) image_ids.insert(image.id);
+  STRATA_ASSIGN(manifests, md.ListImageManifests());
+  for (const ImageManifestRecord& m : manifests) {
+    if (image_ids.count(m.image_id)) live_blobs.insert(m.digest);
+  }
 
   std::set<std::string> live_cache_ids;
   for (const LayerRecord& l : layers) {

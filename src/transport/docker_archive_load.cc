@@ -73,7 +73,13 @@ std::string Dirname(const std::string& path) {
 
 class ArchiveReader {
  public:
-  explicit ArchiveReader(Store& store) : store_(store) {}
+  ArchiveReader(Store& store, bool unpack) : store_(store), unpack_(unpack) {}
+  ~ArchiveReader() {
+    // Directories unpacked for layers that were never committed.
+    for (auto& [name, m] : members_) {
+      if (m.layer && !m.layer->unpacked_dir.empty()) (void)RemoveAll(m.layer->unpacked_dir);
+    }
+  }
 
   Status ReadAll(Reader& archive) {
     STRATA_ASSIGN(decoded, AutoDecompress(archive));
@@ -139,7 +145,9 @@ class ArchiveReader {
       return {};
     }
     PrefixReader replay(std::move(head), content);
-    auto staged = StageLayer(store_.content(), replay);
+    StageOptions options;
+    if (unpack_) options.unpack_dir = store_.LayerDir(RandomHexId()) + ".unpacking";
+    auto staged = StageLayer(store_.content(), replay, options);
     if (staged) {
       m.layer.emplace(std::move(*staged));
     } else {
@@ -149,6 +157,7 @@ class ArchiveReader {
   }
 
   Store& store_;
+  bool unpack_;
   std::map<std::string, Member> members_;
 };
 
@@ -207,9 +216,9 @@ bool IsValidParent(const ImageConfig& child, const ImageConfig& parent) {
 
 }  // namespace
 
-Result<LoadReport> LoadDockerArchive(Store& store, Reader& archive) {
+Result<LoadReport> LoadDockerArchive(Store& store, Reader& archive, const LoadOptions& options) {
   STRATA_ASSIGN(lock, store.LockShared());
-  ArchiveReader reader(store);
+  ArchiveReader reader(store, options.unpack);
   STRATA_TRY(reader.ReadAll(archive));
   auto manifest_bytes = reader.JsonMember("manifest.json");
   if (!manifest_bytes) {

@@ -25,6 +25,13 @@ struct LoadReport {
   std::vector<std::string> messages;  // "The image X already exists, renaming ..." lines
 };
 
-Result<LoadReport> LoadDockerArchive(Store& store, Reader& archive);
+struct LoadOptions {
+  // Also unpack every new layer into the store while it is read (docker load leaves layers
+  // unpacked, ready to run).
+  bool unpack = false;
+};
+
+Result<LoadReport> LoadDockerArchive(Store& store, Reader& archive,
+                                     const LoadOptions& options = {});
 
 }  // namespace strata

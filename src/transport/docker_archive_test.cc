@@ -210,6 +210,56 @@ TEST_F(DockerArchiveTest, RefusesWritesThroughTheLayersOwnSymlink) {
   EXPECT_TRUE(Files().empty());
 }
 
+TEST_F(DockerArchiveTest, LoadWithUnpackExtractsEachLayerOnce) {
+  std::string l0 = Layer("a", "base\n");
+  TarBuilder upper;
+  upper.Whiteout("d/a").File("top", "upper\n");
+  std::string l1 = upper.Build();
+  std::string config = Config({l0, l1}, "unpack");
+  StringReader in(Archive({l0, l1}, config, "unpack:1"));
+  auto report = LoadDockerArchive(*store_, in, LoadOptions{.unpack = true});
+  ASSERT_TRUE(report) << report.error().message;
+  auto layers = store_->metadata().ListLayers();
+  ASSERT_EQ(layers->size(), 2u);
+  for (const LayerRecord& l : *layers) {
+    EXPECT_TRUE(l.unpacked);
+    std::string dir = store_->LayerDir(l.cache_id);
+    if (l.diff_id == Digest::Sha256Of(l0)) {
+      EXPECT_EQ(archive_test::Slurp(dir + "/d/a"), "base\n");
+    } else {
+      EXPECT_EQ(archive_test::Slurp(dir + "/top"), "upper\n");
+    }
+  }
+  // Nothing half-done is left beside the layer directories.
+  size_t entries = 0;
+  for (auto& e : std::filesystem::directory_iterator(dir_.path() + "/store/layers")) {
+    EXPECT_FALSE(e.path().string().ends_with(".unpacking"));
+    ++entries;
+  }
+  EXPECT_EQ(entries, 2u);
+}
+
+TEST_F(DockerArchiveTest, GcKeepsManifestsOfLiveImagesOnly) {
+  std::string l0 = Layer("a", "manifested\n");
+  std::string config = Config({l0}, "m");
+  ASSERT_TRUE(Load(Archive({l0}, config, "m:1")));
+  Digest id = Digest::Sha256Of(config);
+  auto manifest = store_->content().Put(R"({"schemaVersion":2})");
+  ASSERT_TRUE(manifest);
+  ASSERT_TRUE(store_->metadata().AddImageManifest(
+      {.image_id = id,
+       .digest = *manifest,
+       .media_type = "application/vnd.oci.image.manifest.v1+json"}));
+  {
+    auto lock = store_->LockExclusive();
+    ASSERT_TRUE(CollectGarbage(*store_));
+  }
+  EXPECT_TRUE(store_->content().Exists(*manifest));
+  ASSERT_TRUE(RemoveImage(*store_, "m:1", false));
+  EXPECT_FALSE(store_->content().Exists(*manifest));
+  EXPECT_TRUE(store_->metadata().ListImageManifests()->empty());
+}
+
 TEST_F(DockerArchiveTest, SaveThenLoadGivesSameImage) {
   std::string l0 = Layer("a", "one\n");
   std::string config = Config({l0, l0}, "twice");  // the same layer twice: one layer.tar + link

@@ -1,0 +1,55 @@
+// A bounded in-memory pipe between two threads: one writes (Writer), one reads (Reader). Used to
+// feed the same byte stream to a second consumer (e.g. unpacking a layer while it is being
+// hashed and stored) without a second read of the input. The writer blocks while `capacity`
+// bytes are queued; once the reader abandons, writes are dropped so the writer never blocks.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <string>
+
+#include "util/io.h"
+
+namespace strata {
+
+class BytePipe {
+ public:
+  explicit BytePipe(size_t capacity = 16 << 20) : capacity_(capacity) {}
+
+  // Writer side.
+  Status Write(const char* data, size_t size);
+  void CloseWrite();
+
+  // Reader side: Read returns 0 after CloseWrite and the queue is drained.
+  Result<size_t> Read(char* buffer, size_t size);
+  void Abandon();
+
+  Writer& writer() { return writer_; }
+  Reader& reader() { return reader_; }
+
+ private:
+  struct WriterEnd : Writer {
+    explicit WriterEnd(BytePipe* p) : pipe(p) {}
+    Status Write(const char* data, size_t size) override { return pipe->Write(data, size); }
+    BytePipe* pipe;
+  };
+  struct ReaderEnd : Reader {
+    explicit ReaderEnd(BytePipe* p) : pipe(p) {}
+    Result<size_t> Read(char* buffer, size_t size) override { return pipe->Read(buffer, size); }
+    BytePipe* pipe;
+  };
+
+  const size_t capacity_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::deque<std::string> chunks_;
+  size_t front_offset_ = 0;
+  size_t queued_ = 0;
+  bool closed_ = false;
+  bool abandoned_ = false;
+  WriterEnd writer_{this};
+  ReaderEnd reader_{this};
+};
+
+}  // namespace strata
