@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "archive/clean_path.h"
 #include "image/shell_words.h"
 
 namespace strata {
@@ -257,37 +258,6 @@ Result<std::vector<KeyValue>> ParseNameVal(std::string_view rest, std::string_vi
   for (const auto& kv : out) {
     if (kv.key.empty()) return Fail(std::string(cmd) + " names can not be blank");
   }
-  return out;
-}
-
-// Go's path.Clean.
-std::string CleanPath(std::string_view path) {
-  if (path.empty()) return ".";
-  bool rooted = path[0] == '/';
-  std::vector<std::string_view> parts;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    std::string_view part = path.substr(i, j - i);
-    i = j + 1;
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (!parts.empty() && parts.back() != "..") {
-        parts.pop_back();
-      } else if (!rooted) {
-        parts.push_back(part);
-      }
-      continue;
-    }
-    parts.push_back(part);
-  }
-  std::string out = rooted ? "/" : "";
-  for (size_t k = 0; k < parts.size(); ++k) {
-    if (k > 0) out += '/';
-    out += parts[k];
-  }
-  if (out.empty()) return ".";
   return out;
 }
 
