@@ -90,6 +90,18 @@ Result<RefRecord> ReadRef(const Statement& s) {
       .name = s.Text(0), .repository = s.Text(1), .is_digest = s.Int(2) != 0, .image_id = id};
 }
 
+// Steps through every row of `s`, converting each with `read` (which returns a Result).
+template <typename T, typename ReadRow>
+Result<std::vector<T>> CollectRows(Statement& s, ReadRow read) {
+  std::vector<T> out;
+  for (;;) {
+    STRATA_ASSIGN(row, s.Step());
+    if (!row) return out;
+    STRATA_ASSIGN(value, read(s));
+    out.push_back(std::move(value));
+  }
+}
+
 const char* kLayerColumns = "chain_id, diff_id, parent, size, tar_size, cache_id, unpacked";
 const char* kImageColumns = "id, parent, top_layer, added_at, last_tag_time";
 const char* kRefColumns = "name, repository, is_digest, image_id";
@@ -133,13 +145,7 @@ Status Metadata::SetLayerUnpacked(const Digest& chain_id, bool unpacked) {
 
 Result<std::vector<LayerRecord>> Metadata::ListLayers() {
   STRATA_ASSIGN(s, db_.Prepare(std::string("SELECT ") + kLayerColumns + " FROM layers"));
-  std::vector<LayerRecord> out;
-  for (;;) {
-    STRATA_ASSIGN(row, s.Step());
-    if (!row) return out;
-    STRATA_ASSIGN(layer, ReadLayer(s));
-    out.push_back(std::move(layer));
-  }
+  return CollectRows<LayerRecord>(s, ReadLayer);
 }
 
 Status Metadata::DeleteLayer(const Digest& chain_id) {
@@ -221,13 +227,7 @@ Status Metadata::SetLastTagTime(const Digest& id, const std::string& time) {
 
 Result<std::vector<ImageRecord>> Metadata::ListImages() {
   STRATA_ASSIGN(s, db_.Prepare(std::string("SELECT ") + kImageColumns + " FROM images"));
-  std::vector<ImageRecord> out;
-  for (;;) {
-    STRATA_ASSIGN(row, s.Step());
-    if (!row) return out;
-    STRATA_ASSIGN(image, ReadImage(s));
-    out.push_back(std::move(image));
-  }
+  return CollectRows<ImageRecord>(s, ReadImage);
 }
 
 Result<std::vector<Digest>> Metadata::Children(const Digest& id) {
@@ -289,24 +289,12 @@ Result<std::vector<RefRecord>> Metadata::RefsForImage(const Digest& id) {
   STRATA_ASSIGN(s, db_.Prepare(std::string("SELECT ") + kRefColumns +
                                " FROM refs WHERE image_id = ? ORDER BY name"));
   s.Bind(1, id.str());
-  std::vector<RefRecord> out;
-  for (;;) {
-    STRATA_ASSIGN(row, s.Step());
-    if (!row) return out;
-    STRATA_ASSIGN(ref, ReadRef(s));
-    out.push_back(std::move(ref));
-  }
+  return CollectRows<RefRecord>(s, ReadRef);
 }
 
 Result<std::vector<RefRecord>> Metadata::ListRefs() {
   STRATA_ASSIGN(s, db_.Prepare(std::string("SELECT ") + kRefColumns + " FROM refs ORDER BY name"));
-  std::vector<RefRecord> out;
-  for (;;) {
-    STRATA_ASSIGN(row, s.Step());
-    if (!row) return out;
-    STRATA_ASSIGN(ref, ReadRef(s));
-    out.push_back(std::move(ref));
-  }
+  return CollectRows<RefRecord>(s, ReadRef);
 }
 
 // --- Manifests --------------------------------------------------------------------------------
