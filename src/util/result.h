@@ -29,14 +29,14 @@ inline tl::unexpected<Error> Wrap(const std::string& context, const Error& cause
 }  // namespace strata
 
 // Propagates an error from an expression returning Result/Status.
-#define STRATA_TRY(expr)                                          \
-  do {                                                            \
-    auto&& strata_try_result_ = (expr);                           \
+#define STRATA_TRY(expr)                                                        \
+  do {                                                                          \
+    auto&& strata_try_result_ = (expr);                                         \
     if (!strata_try_result_) return tl::unexpected(strata_try_result_.error()); \
   } while (0)
 
 // Evaluates a Result, propagating its error, and binds the value to `var`.
-#define STRATA_ASSIGN(var, expr)                                  \
-  auto var##_result_ = (expr);                                    \
+#define STRATA_ASSIGN(var, expr)                                    \
+  auto var##_result_ = (expr);                                      \
   if (!var##_result_) return tl::unexpected(var##_result_.error()); \
   auto var = std::move(*var##_result_)
