@@ -5,9 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "archive/tar_writer.h"
 #include "util/file.h"
@@ -122,6 +124,22 @@ inline bool WriteTestFile(const std::string& path, const std::string& data, mode
   bool ok = ::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size());
   ok = ::fchmod(fd, mode) == 0 && ok;
   return ::close(fd) == 0 && ok;
+}
+
+// Every regular file under a store root with its size, sorted; SQLite's own files and the lock are
+// left out. Two snapshots compare equal when an operation left the store as it was.
+inline std::vector<std::string> StoreFiles(const std::string& root) {
+  std::vector<std::string> out;
+  for (auto& e : std::filesystem::recursive_directory_iterator(root)) {
+    std::string p = e.path().string();
+    if (!e.is_regular_file() || p.ends_with("-wal") || p.ends_with("-shm") ||
+        p.ends_with("strata.db") || p.ends_with("/lock")) {
+      continue;
+    }
+    out.push_back(p + ":" + std::to_string(e.file_size()));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 inline std::string Slurp(const std::string& path) {

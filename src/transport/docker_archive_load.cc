@@ -26,44 +26,12 @@ struct Member {
   std::string link;                  // symlink target, resolved to an archive path
 };
 
-// Replays bytes already peeked before the rest of the stream.
-class PrefixReader : public Reader {
- public:
-  PrefixReader(std::string prefix, Reader& rest) : prefix_(std::move(prefix)), rest_(rest) {}
-  Result<size_t> Read(char* buffer, size_t size) override {
-    if (offset_ < prefix_.size()) {
-      size_t n = std::min(size, prefix_.size() - offset_);
-      std::memcpy(buffer, prefix_.data() + offset_, n);
-      offset_ += n;
-      return n;
-    }
-    return rest_.Read(buffer, size);
-  }
-
- private:
-  std::string prefix_;
-  size_t offset_ = 0;
-  Reader& rest_;
-};
-
 bool LooksLikeJson(std::string_view head) {
   for (char c : head) {
     if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
     return c == '{' || c == '[';
   }
   return false;
-}
-
-Result<std::string> PeekUpTo(Reader& reader, size_t size) {
-  std::string out(size, '\0');
-  size_t done = 0;
-  while (done < size) {
-    STRATA_ASSIGN(n, reader.Read(out.data() + done, size - done));
-    if (n == 0) break;
-    done += n;
-  }
-  out.resize(done);
-  return out;
 }
 
 std::string Dirname(const std::string& path) {
@@ -131,23 +99,22 @@ class ArchiveReader {
 
  private:
   Status ReadMember(const std::string& name, Reader& content) {
-    STRATA_ASSIGN(head, PeekUpTo(content, 512));
+    PeekReader peek(content);
+    STRATA_ASSIGN(head, peek.Peek(512));
     Member& m = members_[name];
     if (LooksLikeJson(head)) {
-      m.bytes = std::move(head);
       std::string buffer(1 << 16, '\0');
       for (;;) {
-        STRATA_ASSIGN(n, content.Read(buffer.data(), buffer.size()));
+        STRATA_ASSIGN(n, peek.Read(buffer.data(), buffer.size()));
         if (n == 0) break;
         if (m.bytes.size() + n > kMaxJsonMember) return Fail("\"" + name + "\" is too large");
         m.bytes.append(buffer.data(), n);
       }
       return {};
     }
-    PrefixReader replay(std::move(head), content);
     StageOptions options;
     if (unpack_) options.unpack_dir = store_.LayerDir(RandomHexId()) + ".unpacking";
-    auto staged = StageLayer(store_.content(), replay, options);
+    auto staged = StageLayer(store_.content(), peek, options);
     if (staged) {
       m.layer.emplace(std::move(*staged));
     } else {

@@ -14,26 +14,6 @@ namespace {
 constexpr uint64_t kMaxManifestSize = 8 << 20;
 constexpr int kMaxIndexDepth = 4;
 
-bool IsDirectory(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-bool IsEmptyDirectory(const std::string& path) {
-  DIR* d = ::opendir(path.c_str());
-  if (d == nullptr) return false;
-  bool empty = true;
-  while (dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    if (name != "." && name != "..") {
-      empty = false;
-      break;
-    }
-  }
-  ::closedir(d);
-  return empty;
-}
-
 Result<std::string> ReadLayoutBlob(const std::string& dir, const Descriptor& blob) {
   std::string path = OciBlobPath(dir, blob.digest);
   auto reader = OpenFileReader(path);

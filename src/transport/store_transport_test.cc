@@ -46,19 +46,7 @@ class StoreTransportTest : public ::testing::Test {
     return destination->Commit();
   }
 
-  std::vector<std::string> Files() {
-    std::vector<std::string> out;
-    for (auto& e : std::filesystem::recursive_directory_iterator(dir_.path() + "/store")) {
-      std::string p = e.path().string();
-      if (!e.is_regular_file() || p.ends_with("-wal") || p.ends_with("-shm") ||
-          p.ends_with("strata.db") || p.ends_with("/lock")) {
-        continue;
-      }
-      out.push_back(p + ":" + std::to_string(e.file_size()));
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-  }
+  std::vector<std::string> Files() { return archive_test::StoreFiles(dir_.path() + "/store"); }
 
   TempDir dir_;
   std::unique_ptr<Store> store_;

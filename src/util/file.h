@@ -16,6 +16,9 @@ Status FsyncDir(const std::string& dir);
 // Removes a path recursively; a missing path is not an error.
 Status RemoveAll(const std::string& path);
 bool PathExists(const std::string& path);
+bool IsDirectory(const std::string& path);  // follows symlinks
+// True for an existing directory with no entries.
+bool IsEmptyDirectory(const std::string& path);
 // 32 random bytes as 64 hex characters (cache IDs, temporary names).
 std::string RandomHexId();
 
