@@ -6,14 +6,14 @@ set -euo pipefail
 BUILD_PKGS=(
   g++ cmake ninja-build pkg-config git
   libssl-dev libcurl4-openssl-dev zlib1g-dev libzstd-dev libsqlite3-dev
-  nlohmann-json3-dev libcli11-dev libgtest-dev libexpected-dev clang-format
+  nlohmann-json3-dev libcli11-dev libgtest-dev libexpected-dev libtomlplusplus-dev clang-format
 )
 # Real peers for tests/integration and bench/: docker 20.10 (dockerd + client + containerd +
 # runc), skopeo, umoci, the registry, crun, busybox for the base image, and the shell tools the
 # test scripts use.
 PEER_PKGS=(
   docker.io skopeo umoci docker-registry crun busybox-static
-  jq python3 tar coreutils util-linux time openssl
+  jq python3 tar coreutils util-linux time openssl apache2-utils
 )
 
 SUDO=()

@@ -23,6 +23,8 @@ void RegisterCommands(CLI::App& app, GlobalOptions& global) {
   RegisterArchiveCommands(app, global);
   RegisterMaintenanceCommands(app, global);
   RegisterCopyCommands(app, global);
+  RegisterRegistryCommands(app, global);
+  RegisterAuthCommands(app, global);
   auto* version = app.add_subcommand("version", "Show the strata version");
   version->callback([] { std::cout << "strata version 0.1.0\n"; });
 }

@@ -26,5 +26,9 @@ void RegisterImageCommands(CLI::App& app, GlobalOptions& global);
 void RegisterArchiveCommands(CLI::App& app, GlobalOptions& global);
 void RegisterMaintenanceCommands(CLI::App& app, GlobalOptions& global);
 void RegisterCopyCommands(CLI::App& app, GlobalOptions& global);
+// pull, push, tags, manifest inspect
+void RegisterRegistryCommands(CLI::App& app, GlobalOptions& global);
+// login, logout, resolve
+void RegisterAuthCommands(CLI::App& app, GlobalOptions& global);
 
 }  // namespace strata::cli
