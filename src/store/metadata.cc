@@ -37,6 +37,11 @@ CREATE TABLE IF NOT EXISTS image_manifests(
   manifest_digest TEXT NOT NULL,
   media_type TEXT NOT NULL,
   PRIMARY KEY(image_id, manifest_digest));
+CREATE TABLE IF NOT EXISTS blob_sources(
+  digest TEXT NOT NULL,
+  registry TEXT NOT NULL,
+  repository TEXT NOT NULL,
+  PRIMARY KEY(digest, registry, repository));
 PRAGMA user_version = 1;
 )sql";
 
@@ -184,6 +189,32 @@ Result<std::vector<LayerBlob>> Metadata::ListLayerBlobs() {
     STRATA_ASSIGN(digest, ColumnDigest(s, 1, "layer blob digest"));
     out.push_back({diff, digest, s.Text(2), s.Int(3)});
   }
+}
+
+Result<std::optional<LayerRecord>> Metadata::FindLayerByDiffId(const Digest& diff_id) {
+  STRATA_ASSIGN(s, db_.Prepare(std::string("SELECT ") + kLayerColumns +
+                               " FROM layers WHERE diff_id = ? LIMIT 1"));
+  s.Bind(1, diff_id.str());
+  STRATA_ASSIGN(row, s.Step());
+  if (!row) return std::optional<LayerRecord>();
+  STRATA_ASSIGN(layer, ReadLayer(s));
+  return std::optional<LayerRecord>(layer);
+}
+
+Status Metadata::AddBlobSource(const BlobSource& source) {
+  STRATA_ASSIGN(s, db_.Prepare("INSERT OR IGNORE INTO blob_sources(digest, registry, repository) "
+                               "VALUES(?,?,?)"));
+  s.Bind(1, source.digest.str()).Bind(2, source.registry).Bind(3, source.repository);
+  return s.Run();
+}
+
+Result<std::vector<BlobSource>> Metadata::BlobSources(const Digest& digest) {
+  STRATA_ASSIGN(s, db_.Prepare("SELECT registry, repository FROM blob_sources WHERE digest = ? "
+                               "ORDER BY rowid"));
+  s.Bind(1, digest.str());
+  return CollectRows<BlobSource>(s, [&](const Statement& row) -> Result<BlobSource> {
+    return BlobSource{digest, row.Text(0), row.Text(1)};
+  });
 }
 
 Status Metadata::DeleteLayerBlobs(const Digest& diff_id) {

@@ -33,6 +33,14 @@ struct LayerBlob {
   int64_t size = 0;
 };
 
+// A registry repository known to hold a blob (pulled from it or pushed to it), so a push can
+// skip the upload after a HEAD, or mount the blob from a sibling repository of the same registry.
+struct BlobSource {
+  Digest digest;
+  std::string registry;    // "127.0.0.1:5000", "docker.io"
+  std::string repository;  // path in that registry: "library/busybox"
+};
+
 struct ImageRecord {
   Digest id;                        // sha256 of the config bytes
   std::optional<Digest> parent;     // local-only link (build, commit, load with Parent)
@@ -72,6 +80,12 @@ class Metadata {
   Result<std::vector<LayerBlob>> LayerBlobs(const Digest& diff_id);
   Result<std::vector<LayerBlob>> ListLayerBlobs();
   Status DeleteLayerBlobs(const Digest& diff_id);
+  // Any layer (of any chain) carrying this diffID; its size and tar size are the diffID's own.
+  Result<std::optional<LayerRecord>> FindLayerByDiffId(const Digest& diff_id);
+
+  // Where blobs were seen in registries (blob_sources).
+  Status AddBlobSource(const BlobSource& source);  // idempotent
+  Result<std::vector<BlobSource>> BlobSources(const Digest& digest);  // oldest first
 
   // Images
   Result<std::optional<ImageRecord>> GetImage(const Digest& id);

@@ -72,6 +72,53 @@ Result<ManifestBlob> GenerateManifest(Store& store, const ImageConfig& config, b
                       std::string(kDockerManifestMediaType), true};
 }
 
+namespace {
+
+Result<StagedBlob> StageLayerBlobOnce(const ContentStore& content, const Descriptor& blob,
+                                  Reader& input, const StageOptions& options) {
+  if (blob.digest.algorithm() != DigestAlgorithm::kSha256) {
+    return Fail("only sha256 layer digests are supported");
+  }
+  // The media type is not trusted (skopeo's dir: writes uncompressed layers as ...tar.gzip):
+  // the first bytes decide.
+  PeekReader peek(input);
+  STRATA_ASSIGN(head, peek.Peek(6));
+  if (DetectCompression(head) == Compression::kNone) {
+    STRATA_ASSIGN(layer, StageLayer(content, peek, options));
+    STRATA_TRY(Drain(peek));
+    if (layer.diff_id != blob.digest) {
+      return Fail("the blob does not match its digest: the content hashes to " +
+                  layer.diff_id.str());
+    }
+    if (layer.tar_size != static_cast<uint64_t>(blob.size)) {
+      return Fail(SizeMismatch(blob, layer.tar_size));
+    }
+    return StagedBlob{.blob = blob, .layer = std::move(layer), .compressed = std::nullopt};
+  }
+  STRATA_ASSIGN(writer, content.NewWriter(blob.digest.algorithm()));
+  TeeReader tee(peek, writer);
+  STRATA_ASSIGN(layer, StageLayer(content, tee, options));
+  STRATA_TRY(Drain(tee));
+  STRATA_ASSIGN(digest, writer.Finish());
+  if (digest != blob.digest) {
+    return Fail("the blob does not match its digest: the content hashes to " + digest.str());
+  }
+  if (writer.size() != static_cast<uint64_t>(blob.size)) {
+    return Fail(SizeMismatch(blob, writer.size()));
+  }
+  return StagedBlob{.blob = blob, .layer = std::move(layer), .compressed = std::move(writer)};
+}
+
+}  // namespace
+
+Result<StagedBlob> StageLayerBlob(const ContentStore& content, const Descriptor& blob,
+                                  Reader& input, const StageOptions& options) {
+  auto staged = StageLayerBlobOnce(content, blob, input, options);
+  // A layer unpacked while staged but then refused (digest, size) must not leave its directory.
+  if (!staged && !options.unpack_dir.empty()) (void)RemoveAll(options.unpack_dir);
+  return staged;
+}
+
 // --- StoreImageSource ----------------------------------------------------------------------------
 
 Result<std::unique_ptr<StoreImageSource>> StoreImageSource::Open(Store& store, const Digest& image,
@@ -128,41 +175,8 @@ Status StoreImageDestination::PutLayer(const Descriptor& blob, Reader& content) 
   for (const auto& s : staged_) {
     if (s->blob.digest == blob.digest) return {};
   }
-  if (blob.digest.algorithm() != DigestAlgorithm::kSha256) {
-    return Fail("only sha256 layer digests are supported");
-  }
-  const ContentStore& cs = store_.content();
-  // The media type is not trusted (skopeo's dir: writes uncompressed layers as ...tar.gzip):
-  // the first bytes decide.
-  PeekReader peek(content);
-  STRATA_ASSIGN(head, peek.Peek(6));
-  if (DetectCompression(head) == Compression::kNone) {
-    STRATA_ASSIGN(layer, StageLayer(cs, peek));
-    STRATA_TRY(Drain(peek));
-    if (layer.diff_id != blob.digest) {
-      return Fail("the blob does not match its digest: the content hashes to " +
-                  layer.diff_id.str());
-    }
-    if (layer.tar_size != static_cast<uint64_t>(blob.size)) {
-      return Fail(SizeMismatch(blob, layer.tar_size));
-    }
-    staged_.push_back(std::make_shared<StagedBlob>(
-        StagedBlob{.blob = blob, .layer = std::move(layer), .compressed = std::nullopt}));
-    return {};
-  }
-  STRATA_ASSIGN(writer, cs.NewWriter(blob.digest.algorithm()));
-  TeeReader tee(peek, writer);
-  STRATA_ASSIGN(layer, StageLayer(cs, tee));
-  STRATA_TRY(Drain(tee));
-  STRATA_ASSIGN(digest, writer.Finish());
-  if (digest != blob.digest) {
-    return Fail("the blob does not match its digest: the content hashes to " + digest.str());
-  }
-  if (writer.size() != static_cast<uint64_t>(blob.size)) {
-    return Fail(SizeMismatch(blob, writer.size()));
-  }
-  staged_.push_back(std::make_shared<StagedBlob>(
-      StagedBlob{.blob = blob, .layer = std::move(layer), .compressed = std::move(writer)}));
+  STRATA_ASSIGN(staged, StageLayerBlob(store_.content(), blob, content));
+  staged_.push_back(std::make_shared<StagedBlob>(std::move(staged)));
   return {};
 }
 

@@ -55,6 +55,12 @@ struct StagedBlob {
   std::optional<BlobWriter> compressed;  // the blob as it came, when it was compressed
 };
 
+// Stages one layer blob in a single pass (see the file comment), failing unless the bytes have
+// the descriptor's digest and size. Uncompressed blobs are their own diffID. Thread-safe for
+// different blobs.
+Result<StagedBlob> StageLayerBlob(const ContentStore& content, const Descriptor& blob,
+                                  Reader& input, const StageOptions& options = {});
+
 // An image checked and ready to commit.
 struct PendingImport {
   Digest image_id;

@@ -1,0 +1,286 @@
+#include "registry/image_pull.h"
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "image/image_config.h"
+#include "layer/layer_unpack.h"
+#include "store/sqlite.h"
+#include "transport/image_transport.h"
+#include "transport/platform.h"
+#include "transport/store_transport.h"
+#include "util/file.h"
+
+namespace strata {
+namespace {
+
+constexpr uint64_t kMaxConfigSize = 8 << 20;
+
+std::string ShortId(const Digest& d) { return d.hex().substr(0, 12); }
+
+// Fails every read once the pull has been abandoned (another layer failed), so a worker stops
+// downloading a layer nobody will commit.
+class CancellableReader : public Reader {
+ public:
+  CancellableReader(Reader& source, const std::atomic<bool>& cancelled)
+      : source_(source), cancelled_(cancelled) {}
+  Result<size_t> Read(char* buffer, size_t size) override {
+    if (cancelled_.load(std::memory_order_relaxed)) return Fail("cancelled");
+    return source_.Read(buffer, size);
+  }
+
+ private:
+  Reader& source_;
+  const std::atomic<bool>& cancelled_;
+};
+
+// The image manifest the reference names, resolving an index to the wanted platform.
+Result<ManifestBlob> FetchImageManifest(RegistryClient& client, const std::string& repo,
+                                        const ManifestBlob& top, const PullOptions& options) {
+  if (!IsIndexMediaType(top.media_type)) return top;
+  STRATA_ASSIGN(entries, ParseIndex(top.bytes));
+  const Platform want = options.platform.value_or(HostPlatform());
+  STRATA_ASSIGN(entry, SelectPlatform(entries, want.os, want.architecture, want.variant));
+  const Descriptor& d = entry.descriptor;
+  STRATA_ASSIGN(manifest, client.GetManifest(repo, d.digest.str()));
+  if (!IsImageManifestMediaType(manifest.media_type)) {
+    return Fail("manifest " + d.digest.str() + " for " + FormatPlatform(want) +
+                " is not an image manifest (" + manifest.media_type + ")");
+  }
+  if (static_cast<int64_t>(manifest.bytes.size()) != d.size) {
+    return Fail("manifest " + d.digest.str() + " has " + std::to_string(manifest.bytes.size()) +
+                " bytes, the index states " + std::to_string(d.size));
+  }
+  return manifest;
+}
+
+Result<std::string> FetchConfig(Store& store, RegistryClient& client, const std::string& repo,
+                                const Descriptor& config) {
+  if (store.content().Exists(config.digest)) {
+    auto bytes = store.content().ReadVerified(config.digest, kMaxConfigSize);
+    if (bytes) return bytes;
+  }
+  STRATA_ASSIGN(reader, client.GetBlob(repo, config));
+  auto bytes = ReadVerifiedBlob(*reader, config, kMaxConfigSize);
+  if (!bytes) return Wrap("image config " + config.digest.str(), bytes.error());
+  return bytes;
+}
+
+// A layer the store already holds: its staged form without a blob to commit.
+Result<std::optional<StagedBlob>> ExistingLayer(Store& store, const Descriptor& blob,
+                                                const Digest& diff_id) {
+  if (!store.content().Exists(diff_id)) return std::optional<StagedBlob>();
+  STRATA_ASSIGN(record, store.metadata().FindLayerByDiffId(diff_id));
+  if (!record) return std::optional<StagedBlob>();
+  StagedLayer layer{.diff_id = diff_id,
+                    .tar_size = static_cast<uint64_t>(record->tar_size),
+                    .size = record->size,
+                    .compression = "none",
+                    .blob = std::nullopt,
+                    .unpacked_dir = {}};
+  return std::optional<StagedBlob>(
+      StagedBlob{.blob = blob, .layer = std::move(layer), .compressed = std::nullopt});
+}
+
+// One layer blob to download; `index` is its first position in the manifest.
+struct LayerJob {
+  Descriptor blob;
+  Digest diff_id;
+  size_t index = 0;
+  std::shared_ptr<StagedBlob> staged;
+};
+
+void Report(const PullOptions& options, const std::string& id, LayerStatus status,
+            uint64_t current = 0, uint64_t total = 0) {
+  if (options.progress) options.progress(LayerProgress{id, status, current, total, {}});
+}
+
+// Downloads and stages the jobs with up to max_concurrent_downloads workers; stops at the first
+// failure and returns it.
+Status DownloadLayers(Store& store, const PullSource& source, std::vector<LayerJob>& jobs,
+                      const PullOptions& options) {
+  std::atomic<size_t> next{0};
+  std::atomic<bool> cancelled{false};
+  std::mutex mu;
+  std::optional<Error> first_error;
+  auto fail = [&](Error e) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!first_error) first_error = std::move(e);
+    cancelled = true;
+  };
+  auto work = [&] {
+    for (;;) {
+      if (cancelled) return;
+      size_t i = next++;
+      if (i >= jobs.size()) return;
+      LayerJob& job = jobs[i];
+      const std::string id = ShortId(job.blob.digest);
+      const uint64_t total = static_cast<uint64_t>(job.blob.size);
+      Report(options, id, LayerStatus::kDownloading, 0, total);
+      auto reader = source.client->GetBlob(source.repository, job.blob, [&](uint64_t done) {
+        Report(options, id, LayerStatus::kDownloading, done, total);
+      });
+      if (!reader) {
+        fail(Wrap("layer " + job.blob.digest.str(), reader.error()).value());
+        return;
+      }
+      CancellableReader input(**reader, cancelled);
+      StageOptions stage;
+      if (options.unpack) stage.unpack_dir = store.LayerDir(RandomHexId()) + ".unpacking";
+      auto staged = StageLayerBlob(store.content(), job.blob, input, stage);
+      if (!staged) {
+        if (!cancelled) fail(Wrap("layer " + job.blob.digest.str(), staged.error()).value());
+        return;
+      }
+      if (staged->layer.diff_id != job.diff_id) {
+        if (!staged->layer.unpacked_dir.empty()) (void)RemoveAll(staged->layer.unpacked_dir);
+        fail(Error{"invalid diffID for layer " + std::to_string(job.index) + " (blob " +
+                   job.blob.digest.str() + "): the config expects " + job.diff_id.str() +
+                   " but the layer hashes to " + staged->layer.diff_id.str()});
+        return;
+      }
+      Report(options, id, LayerStatus::kVerifying);
+      Report(options, id, LayerStatus::kDownloadComplete);
+      job.staged = std::make_shared<StagedBlob>(std::move(*staged));
+    }
+  };
+  const size_t workers = std::min<size_t>(
+      jobs.size(), static_cast<size_t>(std::max(1, options.max_concurrent_downloads)));
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < workers; ++i) threads.emplace_back(work);
+  if (workers > 0) work();
+  for (std::thread& t : threads) t.join();
+  if (first_error) return tl::unexpected(*first_error);
+  return {};
+}
+
+// Removes what staging unpacked for layers that will not be committed.
+void DiscardUnpacked(std::vector<LayerJob>& jobs) {
+  for (LayerJob& job : jobs) {
+    if (job.staged && !job.staged->layer.unpacked_dir.empty()) {
+      (void)RemoveAll(job.staged->layer.unpacked_dir);
+      job.staged->layer.unpacked_dir.clear();
+    }
+  }
+}
+
+Result<bool> UpToDate(Store& store, const Digest& image_id, const std::vector<Reference>& refs) {
+  STRATA_ASSIGN(image, store.metadata().GetImage(image_id));
+  if (!image) return false;
+  for (const Reference& ref : refs) {
+    STRATA_ASSIGN(existing, store.metadata().GetRef(ref.String()));
+    if (!existing || existing->image_id != image_id) return false;
+  }
+  return true;
+}
+
+Status RecordSources(Store& store, const Reference& name, const ImageManifest& manifest) {
+  Metadata& md = store.metadata();
+  STRATA_ASSIGN(tx, Transaction::Begin(md.db()));
+  std::vector<Digest> digests{manifest.config.digest};
+  for (const Descriptor& l : manifest.layers) digests.push_back(l.digest);
+  for (const Digest& d : digests) {
+    STRATA_TRY(md.AddBlobSource(BlobSource{d, name.domain(), name.path()}));
+  }
+  return tx.Commit();
+}
+
+}  // namespace
+
+Result<PullResult> PullImage(Store& store, const PullSource& source, const Reference& name,
+                             const PullOptions& options) {
+  RegistryClient& client = *source.client;
+  const std::string& repo = source.repository;
+  const std::string reference =
+      name.digest() ? name.digest()->str() : name.tag().value_or("latest");
+  STRATA_ASSIGN(lock, store.LockShared());
+
+  STRATA_ASSIGN(top, client.GetManifest(repo, reference));
+  const Digest top_digest = name.digest() ? *name.digest() : top.digest();
+  STRATA_ASSIGN(manifest, FetchImageManifest(client, repo, top, options));
+  auto parsed = ParseImageManifest(manifest.bytes, manifest.media_type);
+  if (!parsed) return Wrap("manifest " + manifest.digest().str(), parsed.error());
+  STRATA_ASSIGN(config_bytes, FetchConfig(store, client, repo, parsed->config));
+  auto config = ImageConfig::Parse(config_bytes);
+  if (!config) return Wrap("image config " + parsed->config.digest.str(), config.error());
+  const std::vector<Digest>& diff_ids = config->diff_ids();
+  if (diff_ids.size() != parsed->layers.size()) {
+    return Fail("image config " + config->id().str() + " lists " + std::to_string(diff_ids.size()) +
+                " layers but manifest " + manifest.digest().str() + " names " +
+                std::to_string(parsed->layers.size()));
+  }
+
+  std::vector<Reference> refs;
+  if (name.tag()) refs.push_back(name.WithoutDigest());
+  refs.push_back(name.NameOnly().WithDigest(top_digest));
+
+  PullResult result{
+      .digest = top_digest, .image_id = config->id(), .up_to_date = false, .events = {}};
+  STRATA_ASSIGN(up_to_date, UpToDate(store, config->id(), refs));
+
+  // Plan: every distinct blob is either in the store already or downloaded once.
+  std::vector<std::shared_ptr<StagedBlob>> layers(diff_ids.size());
+  std::vector<LayerJob> jobs;
+  std::map<Digest, size_t> job_of_blob;
+  std::vector<std::optional<size_t>> layer_job(diff_ids.size());
+  for (size_t i = 0; i < diff_ids.size(); ++i) {
+    const Descriptor& blob = parsed->layers[i];
+    STRATA_ASSIGN(existing, ExistingLayer(store, blob, diff_ids[i]));
+    if (existing) {
+      layers[i] = std::make_shared<StagedBlob>(std::move(*existing));
+      Report(options, ShortId(blob.digest), LayerStatus::kAlreadyExists);
+      continue;
+    }
+    auto [it, inserted] = job_of_blob.emplace(blob.digest, jobs.size());
+    if (inserted) {
+      jobs.push_back(LayerJob{blob, diff_ids[i], i, nullptr});
+      Report(options, ShortId(blob.digest), LayerStatus::kPullingFsLayer);
+    } else if (jobs[it->second].diff_id != diff_ids[i]) {
+      return Fail("manifest " + manifest.digest().str() + " uses blob " + blob.digest.str() +
+                  " for two layers the config gives different diffIDs");
+    }
+    layer_job[i] = it->second;
+  }
+  for (size_t j = static_cast<size_t>(std::max(1, options.max_concurrent_downloads));
+       j < jobs.size(); ++j) {
+    Report(options, ShortId(jobs[j].blob.digest), LayerStatus::kWaiting);
+  }
+
+  auto downloaded = DownloadLayers(store, source, jobs, options);
+  if (!downloaded) {
+    DiscardUnpacked(jobs);
+    return tl::unexpected(downloaded.error());
+  }
+  for (size_t i = 0; i < diff_ids.size(); ++i) {
+    if (layer_job[i]) layers[i] = jobs[*layer_job[i]].staged;
+  }
+
+  PendingImport pending{.image_id = config->id(),
+                        .config_bytes = config_bytes,
+                        .diff_ids = diff_ids,
+                        .layers = layers,
+                        .manifest = manifest,
+                        .tags = refs};
+  std::vector<PendingImport> imports;
+  imports.push_back(std::move(pending));
+  auto events = CommitImports(store, imports);
+  if (!events) {
+    DiscardUnpacked(jobs);
+    return tl::unexpected(events.error());
+  }
+  result.events = std::move(*events);
+  for (const LayerJob& job : jobs)
+    Report(options, ShortId(job.blob.digest), LayerStatus::kPullComplete);
+  STRATA_TRY(RecordSources(store, name, *parsed));
+  if (options.unpack) {
+    auto unpacked = UnpackImage(store, config->id());
+    if (!unpacked) return Wrap("unpacking image " + config->id().str(), unpacked.error());
+  }
+  result.up_to_date = up_to_date && jobs.empty();
+  return result;
+}
+
+}  // namespace strata
