@@ -179,14 +179,28 @@ std::string MarshalOciManifest(const Descriptor& config, const std::vector<Descr
   return GoMarshal(m);
 }
 
-std::string MarshalDockerManifest(const Descriptor& config, const std::vector<Descriptor>& layers) {
+namespace {
+
+nlohmann::ordered_json DockerManifestJson(const Descriptor& config,
+                                          const std::vector<Descriptor>& layers) {
   nlohmann::ordered_json m;
   m["schemaVersion"] = 2;
   m["mediaType"] = kDockerManifestMediaType;
   m["config"] = DockerDescriptorJson(config);
   m["layers"] = nlohmann::ordered_json::array();
   for (const Descriptor& l : layers) m["layers"].push_back(DockerDescriptorJson(l));
-  return GoMarshal(m);
+  return m;
+}
+
+}  // namespace
+
+std::string MarshalDockerManifest(const Descriptor& config, const std::vector<Descriptor>& layers) {
+  return GoMarshal(DockerManifestJson(config, layers));
+}
+
+std::string MarshalDockerPushManifest(const Descriptor& config,
+                                      const std::vector<Descriptor>& layers) {
+  return GoMarshalIndent(DockerManifestJson(config, layers), "", "   ");
 }
 
 }  // namespace strata

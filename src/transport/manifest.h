@@ -95,4 +95,9 @@ std::string MarshalOciManifest(const Descriptor& config, const std::vector<Descr
 // Compact Docker schema2 manifest as skopeo writes it; descriptors as {mediaType, size, digest}.
 std::string MarshalDockerManifest(const Descriptor& config, const std::vector<Descriptor>& layers);
 
+// Docker schema2 manifest as docker push writes it (distribution's schema2 package: Go's
+// MarshalIndent with a three-space indent).
+std::string MarshalDockerPushManifest(const Descriptor& config,
+                                      const std::vector<Descriptor>& layers);
+
 }  // namespace strata
