@@ -98,10 +98,10 @@ Result<std::unique_ptr<Reader>> NewCompressingReader(Reader& source, Compression
       if (level < -1 || level > 9) return Fail("gzip level must be -1..9");
       return std::unique_ptr<Reader>(new GzipCompressingReader(source, level));
     case Compression::kZstd: {
-      if (level < 0 || level > 19) return Fail("zstd level must be 0..19");
+      if (level < -1 || level > 19) return Fail("zstd level must be 0..19");
       ZSTD_CCtx* ctx = ZSTD_createCCtx();
       if (ctx == nullptr) return Fail("zstd: out of memory");
-      if (level != 0) ZSTD_CCtx_setParameter(ctx, ZSTD_c_compressionLevel, level);
+      if (level > 0) ZSTD_CCtx_setParameter(ctx, ZSTD_c_compressionLevel, level);
       return std::unique_ptr<Reader>(new ZstdCompressingReader(source, ctx));
     }
     default:

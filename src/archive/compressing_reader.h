@@ -11,7 +11,7 @@
 
 namespace strata {
 
-// `level`: zlib's -1 (default 6) or 0..9 for gzip; zstd's 1..19 (0 = its default, 3).
+// `level`: zlib's -1 (default 6) or 0..9 for gzip; zstd's 1..19 (0 or -1: its default, 3).
 // The returned reader reads from `source`, which must outlive it.
 Result<std::unique_ptr<Reader>> NewCompressingReader(Reader& source, Compression compression,
                                                      int level = -1);

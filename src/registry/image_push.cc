@@ -53,7 +53,9 @@ struct PushContext {
 
   void Report(const std::string& id, LayerStatus status, uint64_t current = 0, uint64_t total = 0,
               std::string detail = {}) {
-    if (options.progress) options.progress(LayerProgress{id, status, current, total, detail});
+    if (options.progress && !id.empty()) {
+      options.progress(LayerProgress{id, status, current, total, detail});
+    }
   }
 
   Result<std::unique_ptr<Reader>> OpenStored(const Digest& digest) {
@@ -256,14 +258,12 @@ Result<PushResult> PushImage(Store& store, const PushTarget& target, const Diges
                    : ManifestBlob{MarshalDockerPushManifest(config_blob, layers),
                                   std::string(kDockerManifestMediaType), false};
   }
+  // The config like a layer (HEAD, mount, upload), without a progress row.
+  STRATA_ASSIGN(config_task, PlanBlob(store, "", std::nullopt, {config_blob}));
+  config_task.stored[0] = true;
+  auto config_pushed = ctx.PushKnown(config_task, 0);
+  if (!config_pushed) return Wrap("image config " + config.id().str(), config_pushed.error());
   RegistryClient& client = *target.client;
-  STRATA_ASSIGN(config_exists, client.BlobExists(target.repository, config_blob.digest));
-  if (!config_exists) {
-    auto uploaded = client.UploadBlob(target.repository, config_blob, [&]() {
-      return Result<std::unique_ptr<Reader>>(std::make_unique<StringReader>(config.bytes()));
-    });
-    if (!uploaded) return Wrap("image config " + config.id().str(), uploaded.error());
-  }
   const Digest digest = manifest.digest();
   STRATA_ASSIGN(registry_digest,
                 client.PutManifest(target.repository, tag.empty() ? digest.str() : tag, manifest));

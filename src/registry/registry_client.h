@@ -24,26 +24,25 @@ namespace strata {
 
 struct Credentials {
   std::string username;
-  std::string password;       // or the identity token when username is "<token>"
+  std::string password;        // or the identity token when username is "<token>"
   std::string identity_token;  // docker's IdentityToken (OAuth refresh token), if any
 };
 
 // Where and how to reach one registry (or one of its mirrors).
 struct RegistryEndpoint {
-  std::string host;        // "registry-1.docker.io", "127.0.0.1:5000", "[::1]:5000"
+  std::string host;  // "registry-1.docker.io", "127.0.0.1:5000", "[::1]:5000"
   // An insecure registry, as docker treats one: https without certificate checks, falling back
   // to plain http when the registry does not speak TLS. Loopback registries are insecure by
   // default (registry policy decides).
   bool insecure = false;
-  std::string ca_file;     // extra CA bundle for this registry (PEM), if any
-  std::string cert_file;   // client certificate (mutual TLS), if any
+  std::string ca_file;    // extra CA bundle for this registry (PEM), if any
+  std::string cert_file;  // client certificate (mutual TLS), if any
   std::string key_file;
-
 };
 
 struct RetryPolicy {
-  int attempts = 5;               // total tries of one request
-  int initial_backoff_ms = 200;   // doubled after each failure
+  int attempts = 5;              // total tries of one request
+  int initial_backoff_ms = 200;  // doubled after each failure
   int max_backoff_ms = 5000;
 };
 
