@@ -26,10 +26,11 @@ constexpr TransportPrefix kTransports[] = {
     {"oci:", Transport::kOci},
     {"dir:", Transport::kDir},
     {"strata:", Transport::kStore},
+    {"docker://", Transport::kDocker},
 };
 
 constexpr std::string_view kUnsupported[] = {
-    "docker:", "docker-daemon:", "containers-storage:", "sif:", "tarball:", "ostree:",
+    "docker-daemon:", "containers-storage:", "sif:", "tarball:", "ostree:",
 };
 
 // The tag a store or docker-archive REF names ("busybox" means busybox:latest).
@@ -55,9 +56,15 @@ struct OpenedSource {
   std::unique_ptr<ImageSource> source;
 };
 
-Result<OpenedSource> OpenSource(Store* store, const ImageName& from) {
+Result<OpenedSource> OpenSource(Store* store, const ImageName& from, RegistryOpener* registries) {
   OpenedSource out;
   switch (from.transport) {
+    case Transport::kDocker: {
+      if (registries == nullptr) return Fail("docker:// is not available here");
+      STRATA_ASSIGN(source, registries->OpenSource(from.ref));
+      out.source = std::move(source);
+      return out;
+    }
     case Transport::kStore: {
       STRATA_ASSIGN(id, ResolveImage(*store, from.ref));
       out.image = {store, id, {}};
@@ -146,14 +153,14 @@ Result<ImageName> ParseImageName(std::string_view text) {
                   "\" (strata copies docker-archive:, oci:, oci-archive:, dir: and its store)");
     }
   }
-  if (text.find("://") != std::string_view::npos) {
+  if (text.find("://") != std::string_view::npos && !text.starts_with("docker://")) {
     return Fail("unsupported transport in \"" + std::string(text) + "\"");
   }
   for (const TransportPrefix& t : kTransports) {
     if (!text.starts_with(t.prefix)) continue;
     std::string rest(text.substr(t.prefix.size()));
     ImageName name{t.transport, "", ""};
-    if (t.transport == Transport::kStore) {
+    if (t.transport == Transport::kStore || t.transport == Transport::kDocker) {
       name.ref = rest;
     } else if (t.transport == Transport::kDir) {
       name.path = rest;
@@ -162,7 +169,11 @@ Result<ImageName> ParseImageName(std::string_view text) {
       name.path = rest.substr(0, colon);
       if (colon != std::string::npos) name.ref = rest.substr(colon + 1);
     }
-    if (t.transport != Transport::kStore && name.path.empty()) {
+    if (t.transport == Transport::kDocker && name.ref.empty()) {
+      return Fail("\"" + std::string(text) + "\": docker:// needs an image name");
+    }
+    if (t.transport != Transport::kStore && t.transport != Transport::kDocker &&
+        name.path.empty()) {
       return Fail("\"" + std::string(text) + "\": " + std::string(t.prefix) + " needs a path");
     }
     return name;
@@ -172,7 +183,7 @@ Result<ImageName> ParseImageName(std::string_view text) {
 }
 
 Result<CopyResult> CopyImage(Store* store, const ImageName& from, const ImageName& to,
-                             const ProgressFn& progress) {
+                             const ProgressFn& progress, RegistryOpener* registries) {
   const bool from_store = from.transport == Transport::kStore;
   const bool to_store = to.transport == Transport::kStore;
   if ((from_store || to_store) && store == nullptr) return Fail("no store to copy from or to");
@@ -190,7 +201,7 @@ Result<CopyResult> CopyImage(Store* store, const ImageName& from, const ImageNam
     return result;
   }
 
-  STRATA_ASSIGN(opened, OpenSource(store, from));
+  STRATA_ASSIGN(opened, OpenSource(store, from, registries));
   const ManifestChoice choice =
       to.transport == Transport::kDir ? ManifestChoice::kAny : ManifestChoice::kOci;
 
@@ -260,6 +271,12 @@ Result<CopyResult> CopyImage(Store* store, const ImageName& from, const ImageNam
     }
     case Transport::kDir: {
       STRATA_ASSIGN(d, DirDestination::Open(to.path));
+      destination = std::move(d);
+      break;
+    }
+    case Transport::kDocker: {
+      if (registries == nullptr) return Fail("docker:// is not available here");
+      STRATA_ASSIGN(d, registries->OpenDestination(to.ref));
       destination = std::move(d);
       break;
     }

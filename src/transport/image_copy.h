@@ -4,6 +4,7 @@
 //   oci:DIR[:TAG]               an OCI layout directory; TAG is the ref.name annotation
 //   oci-archive:PATH[:TAG]      a tar of an OCI layout
 //   dir:DIR                     skopeo's directory transport
+//   docker://NAME               an image in a registry (NAME resolved by the registry policy)
 //   strata:NAME, or a bare NAME the local store (NAME a tag, digest reference or image ID)
 // Between two transports other than the store and docker-archive, the manifest and every blob
 // are copied as they are (each verified on the way), so the manifest digest stays the same.
@@ -11,6 +12,7 @@
 // a docker save of one image.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,7 +24,17 @@
 
 namespace strata {
 
-enum class Transport { kStore, kDockerArchive, kOci, kOciArchive, kDir };
+enum class Transport { kStore, kDockerArchive, kOci, kOciArchive, kDir, kDocker };
+
+// Opens docker:// images; the registry module provides it (name policy, credentials,
+// endpoints), so this module knows nothing of HTTP.
+class RegistryOpener {
+ public:
+  virtual ~RegistryOpener() = default;
+  virtual Result<std::unique_ptr<ImageSource>> OpenSource(const std::string& name) = 0;
+  // `name` must carry a tag or digest (docker:// destinations default to :latest).
+  virtual Result<std::unique_ptr<ImageDestination>> OpenDestination(const std::string& name) = 0;
+};
 
 struct ImageName {
   Transport transport = Transport::kStore;
@@ -31,8 +43,9 @@ struct ImageName {
 };
 
 // Splits TRANSPORT:PATH[:REF] at the first ':' after the transport, as containers/image does
-// (dir: takes the whole rest as its path). Anything without a known transport prefix names the
-// store. Other skopeo transports (docker://, containers-storage:, ...) are refused by name.
+// (dir: takes the whole rest as its path; docker:// the whole rest as its reference). Anything
+// without a known transport prefix names the store. Other skopeo transports
+// (containers-storage:, docker-daemon:, ...) are refused by name.
 Result<ImageName> ParseImageName(std::string_view text);
 
 struct CopyResult {
@@ -40,8 +53,10 @@ struct CopyResult {
   std::vector<std::string> messages;  // tags moved away from other images
 };
 
-// Copies one image. `store` may be null unless one of the names is the store.
+// Copies one image. `store` may be null unless one of the names is the store; `registries`
+// may be null unless one is docker://.
 Result<CopyResult> CopyImage(Store* store, const ImageName& from, const ImageName& to,
-                             const ProgressFn& progress = nullptr);
+                             const ProgressFn& progress = nullptr,
+                             RegistryOpener* registries = nullptr);
 
 }  // namespace strata

@@ -38,8 +38,12 @@ TEST(ImageNameTest, ParsesTransports) {
   EXPECT_EQ(bare->transport, Transport::kStore);
   EXPECT_EQ(bare->ref, "strata-it/rich:1");
   EXPECT_EQ(Name("strata:busybox")->ref, "busybox");
-  EXPECT_EQ(Name("docker://busybox").error().message.substr(0, 31),
-            "unsupported transport \"docker\" ");
+  auto docker = Name("docker://127.0.0.1:5000/a/b:1");
+  EXPECT_EQ(docker->transport, Transport::kDocker);
+  EXPECT_EQ(docker->ref, "127.0.0.1:5000/a/b:1");
+  EXPECT_FALSE(Name("docker://"));
+  EXPECT_EQ(Name("docker-daemon:busybox").error().message.substr(0, 38),
+            "unsupported transport \"docker-daemon\" ");
   EXPECT_EQ(Name("oci:").error().message, "\"oci:\": oci: needs a path");
   EXPECT_FALSE(Name(""));
 }
