@@ -11,6 +11,7 @@ namespace strata::cli {
 struct GlobalOptions {
   std::string root;
   bool debug = false;
+  std::string registries_config;  // --registries-config: the name policy file, if given
   int exit_code = 0;
 };
 

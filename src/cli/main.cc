@@ -17,6 +17,11 @@ int main(int argc, char** argv) {
   global.root = env_root && *env_root ? env_root : strata::DefaultStoreRoot();
   app.add_option("--root", global.root, "Store directory (env STRATA_ROOT)")->capture_default_str();
   app.add_flag("--debug", global.debug, "Print timings of each phase to stderr");
+  const char* env_policy = std::getenv("STRATA_REGISTRIES_CONFIG");
+  global.registries_config = env_policy ? env_policy : "";
+  app.add_option("--registries-config", global.registries_config,
+                 "Registry name policy file (TOML; env STRATA_REGISTRIES_CONFIG; default "
+                 "$XDG_CONFIG_HOME/strata/registries.toml, then /etc/strata/registries.toml)");
   strata::cli::RegisterCommands(app, global);
   // Docker's flag library accepts "-H=false" for short flags; CLI11 does not, so split it.
   std::vector<std::string> args;
