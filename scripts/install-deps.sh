@@ -5,7 +5,7 @@ set -euo pipefail
 
 BUILD_PKGS=(
   g++ cmake ninja-build pkg-config git
-  libssl-dev libcurl4-openssl-dev zlib1g-dev libzstd-dev libsqlite3-dev
+  libssl-dev libcurl4-openssl-dev zlib1g-dev libisal-dev libzstd-dev libsqlite3-dev
   nlohmann-json3-dev libcli11-dev libgtest-dev libexpected-dev libtomlplusplus-dev clang-format
 )
 # Real peers for tests/integration and bench/: docker 20.10 (dockerd + client + containerd +

@@ -11,7 +11,9 @@
 
 namespace strata {
 
-// `level`: zlib's -1 (default 6) or 0..9 for gzip; zstd's 1..19 (0 or -1: its default, 3).
+// `level` for gzip: 1..3 use ISA-L's igzip (fast; about zlib -1..-4 in size), 0 and 4..9 zlib;
+// -1 (the default) is igzip level 1, since compression is what a push waits for. For zstd:
+// 1..19, 0 or -1 its default (3).
 // The returned reader reads from `source`, which must outlive it.
 Result<std::unique_ptr<Reader>> NewCompressingReader(Reader& source, Compression compression,
                                                      int level = -1);

@@ -41,6 +41,21 @@ TEST(CompressingReaderTest, GzipRoundTripsAndStartsWithGoHeader) {
   EXPECT_EQ(ReadAll(**plain, 1 << 16), input);
 }
 
+TEST(CompressingReaderTest, EveryGzipLevelRoundTrips) {
+  const std::string input = Sample(700 << 10);
+  for (int level = -1; level <= 9; ++level) {
+    StringReader source(input);
+    auto gz = NewCompressingReader(source, Compression::kGzip, level);
+    ASSERT_TRUE(gz.has_value()) << level;
+    std::string compressed = ReadAll(**gz, 3000);
+    EXPECT_EQ(compressed.substr(0, 4), std::string("\x1f\x8b\x08\x00", 4)) << level;
+    StringReader back(compressed);
+    auto plain = AutoDecompress(back);
+    ASSERT_TRUE(plain.has_value());
+    EXPECT_EQ(ReadAll(**plain, 1 << 16), input) << "level " << level;
+  }
+}
+
 TEST(CompressingReaderTest, ZstdRoundTrips) {
   const std::string input = Sample(1 << 20);
   StringReader source(input);

@@ -1,5 +1,6 @@
 #include "archive/compression.h"
 
+#include <isa-l/igzip_lib.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -98,29 +99,44 @@ Result<size_t> PeekReader::Read(char* buffer, size_t size) {
 
 // --- GzipReader -------------------------------------------------------------------------------
 
+// Inflate runs on ISA-L's igzip (several times zlib's speed on x86, same results); the gzip
+// wrapper, CRC-32 and ISIZE are checked by it.
 struct GzipReader::State {
-  z_stream zs{};
-  bool initialized = false;
+  inflate_state inflate{};
   std::vector<char> input = std::vector<char>(kInputBufferSize);
   bool source_eof = false;
-  bool member_done = false;  // the last inflate() finished a member
+  bool member_done = false;  // the last call finished a member (trailer checked)
   bool started = false;      // at least one byte of input seen
   bool done = false;
   std::optional<Error> error;
 };
 
-GzipReader::GzipReader(Reader& source) : source_(source), state_(new State) {
-  // 16 + MAX_WBITS: gzip wrapper only (no raw deflate or zlib streams).
-  if (inflateInit2(&state_->zs, 16 + MAX_WBITS) == Z_OK) {
-    state_->initialized = true;
-  } else {
-    state_->error = Error{"gzip: cannot initialise zlib"};
+namespace {
+
+std::string IsalInflateMessage(int rc) {
+  switch (rc) {
+    case ISAL_INVALID_BLOCK: return "invalid deflate block";
+    case ISAL_INVALID_SYMBOL: return "invalid deflate symbol";
+    case ISAL_INVALID_LOOKBACK: return "invalid distance too far back";
+    case ISAL_INVALID_WRAPPER: return "invalid gzip header";
+    case ISAL_UNSUPPORTED_METHOD: return "unknown compression method";
+    case ISAL_INCORRECT_CHECKSUM: return "invalid checksum (CRC-32 or size does not match)";
+    default: return "inflate error " + std::to_string(rc);
   }
 }
 
-GzipReader::~GzipReader() {
-  if (state_->initialized) inflateEnd(&state_->zs);
+void StartMember(inflate_state& st) {
+  isal_inflate_init(&st);
+  st.crc_flag = ISAL_GZIP;  // gzip wrapper only: no raw deflate or zlib streams
 }
+
+}  // namespace
+
+GzipReader::GzipReader(Reader& source) : source_(source), state_(new State) {
+  StartMember(state_->inflate);
+}
+
+GzipReader::~GzipReader() = default;
 
 Result<size_t> GzipReader::Read(char* buffer, size_t size) {
   State& s = *state_;
@@ -130,12 +146,12 @@ Result<size_t> GzipReader::Read(char* buffer, size_t size) {
     s.error = Error{std::move(message)};
     return tl::unexpected(*s.error);
   };
-  z_stream& zs = s.zs;
-  zs.next_out = reinterpret_cast<Bytef*>(buffer);
-  zs.avail_out = ClampToUInt(size);
-  const uInt out_start = zs.avail_out;
+  inflate_state& st = s.inflate;
+  st.next_out = reinterpret_cast<uint8_t*>(buffer);
+  st.avail_out = ClampToUInt(size);
+  const uint32_t out_start = st.avail_out;
   for (;;) {
-    if (zs.avail_in == 0 && !s.source_eof) {
+    if (st.avail_in == 0 && !s.source_eof) {
       auto got = source_.Read(s.input.data(), s.input.size());
       if (!got) {
         s.error = got.error();
@@ -145,31 +161,49 @@ Result<size_t> GzipReader::Read(char* buffer, size_t size) {
         s.source_eof = true;
       } else {
         s.started = true;
-        zs.next_in = reinterpret_cast<Bytef*>(s.input.data());
-        zs.avail_in = static_cast<uInt>(*got);
+        st.next_in = reinterpret_cast<uint8_t*>(s.input.data());
+        st.avail_in = static_cast<uint32_t>(*got);
       }
     }
-    if (zs.avail_in == 0 && s.source_eof) {
-      size_t produced = out_start - zs.avail_out;
+    if (st.avail_in == 0 && s.source_eof) {
+      size_t produced = out_start - st.avail_out;
       if (s.member_done) {
         s.done = true;
         return produced;
       }
       if (produced > 0) return produced;
+      // Input is exhausted; a finished member may still be waiting for this call.
+      int rc = isal_inflate(&st);
+      if (rc < 0) return fail("gzip: " + IsalInflateMessage(rc));
+      produced = out_start - st.avail_out;
+      if (st.block_state == ISAL_BLOCK_FINISH) s.member_done = true;
+      if (produced > 0) return produced;
+      if (s.member_done) {
+        s.done = true;
+        return 0;
+      }
       return fail(s.started ? "unexpected end of gzip stream" : "gzip stream is empty");
     }
     if (s.member_done) {
       // More input after a member: it must be another gzip member.
-      inflateReset(&zs);
+      if (st.next_in[0] != 0x1f || (st.avail_in > 1 && st.next_in[1] != 0x8b)) {
+        return fail("gzip: invalid header (data after the end of the gzip stream)");
+      }
+      uint8_t* next_in = st.next_in;
+      uint32_t avail_in = st.avail_in;
+      uint8_t* next_out = st.next_out;
+      uint32_t avail_out = st.avail_out;
+      StartMember(st);
+      st.next_in = next_in;
+      st.avail_in = avail_in;
+      st.next_out = next_out;
+      st.avail_out = avail_out;
       s.member_done = false;
     }
-    int rc = inflate(&zs, Z_NO_FLUSH);
-    if (rc == Z_STREAM_END) {
-      s.member_done = true;
-    } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
-      return fail("gzip: " + ZlibMessage(zs, rc));
-    }
-    size_t produced = out_start - zs.avail_out;
+    int rc = isal_inflate(&st);
+    if (rc < 0) return fail("gzip: " + IsalInflateMessage(rc));
+    if (st.block_state == ISAL_BLOCK_FINISH) s.member_done = true;
+    size_t produced = out_start - st.avail_out;
     if (produced > 0) return produced;
   }
 }
