@@ -59,8 +59,6 @@ class RegistryClient {
                                                         RetryPolicy retry = {});
   virtual ~RegistryClient() = default;
 
-  const RegistryEndpoint& endpoint() const;
-
   // GET /v2/: checks the registry answers the v2 API (and that credentials are accepted).
   virtual Status Ping() = 0;
 

@@ -1,0 +1,750 @@
+// RegistryClient over HttpClient: the distribution API with auth, retries and resumable blob
+// downloads (see registry_client.h).
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "registry/http_client.h"
+#include "registry/registry_client.h"
+#include "registry/www_authenticate.h"
+#include "util/base64.h"
+
+namespace strata {
+namespace {
+
+constexpr std::string_view kManifestAccept =
+    "Accept: application/vnd.docker.distribution.manifest.v2+json, "
+    "application/vnd.docker.distribution.manifest.list.v2+json, "
+    "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, "
+    "application/vnd.docker.distribution.manifest.v1+prettyjws;q=0.5";
+
+std::string UrlEscape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+        c == '~' || c == '/' || c == ':') {
+      out += c;
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
+      out += buf;
+    }
+  }
+  return out;
+}
+
+std::string QueryEscape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+        c == '~') {
+      out += c;
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
+      out += buf;
+    }
+  }
+  return out;
+}
+
+// "CODE: message" from a registry's JSON error body, or the status alone.
+std::string RegistryError(const HttpResponse& r) {
+  std::string text = "HTTP " + std::to_string(r.status);
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  if (j.is_object() && j.contains("errors") && j["errors"].is_array() && !j["errors"].empty()) {
+    text.clear();
+    for (const auto& e : j["errors"]) {
+      if (!text.empty()) text += "; ";
+      std::string code = e.value("code", "");
+      std::string message = e.value("message", "");
+      text += code.empty() ? message : code + ": " + message;
+    }
+  } else if (j.is_object() && j.contains("details")) {
+    text += ": " + j.value("details", "");
+  }
+  return text;
+}
+
+std::string StripParams(std::string media_type) {
+  size_t semi = media_type.find(';');
+  if (semi != std::string::npos) media_type.resize(semi);
+  while (!media_type.empty() && media_type.back() == ' ') media_type.pop_back();
+  return media_type;
+}
+
+bool Retryable(long status) { return status == 429 || status >= 500; }
+
+// A scope of the token service: "repository:NAME:pull" or "repository:NAME:pull,push".
+std::string RepoScope(const std::string& repo, bool push) {
+  return "repository:" + repo + (push ? ":pull,push" : ":pull");
+}
+
+class DistributionClient : public RegistryClient,
+                           public std::enable_shared_from_this<DistributionClient> {
+ public:
+  DistributionClient(RegistryEndpoint endpoint, CredentialLookup credentials, RetryPolicy retry)
+      : endpoint_(std::move(endpoint)),
+        credentials_(std::move(credentials)),
+        retry_(retry),
+        http_(TlsOptions{!endpoint_.insecure, endpoint_.ca_file, endpoint_.cert_file,
+                         endpoint_.key_file}),
+        scheme_(endpoint_.insecure ? "" : "https") {}
+
+  const RegistryEndpoint& Endpoint() const { return endpoint_; }
+
+  // --- requests with auth and retries ---------------------------------------------------------
+
+  std::string Base() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return (scheme_.empty() ? std::string("https") : scheme_) + "://" + endpoint_.host;
+  }
+
+  std::string Url(const std::string& path) { return Base() + path; }
+
+  // Resolves a Location header against the endpoint.
+  std::string Absolute(const std::string& location) {
+    if (location.rfind("http://", 0) == 0 || location.rfind("https://", 0) == 0) return location;
+    return Base() + (location.empty() || location[0] != '/' ? "/" : "") + location;
+  }
+
+  std::optional<std::string> AuthHeader(const std::string& scope) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (bearer_) {
+      auto it = tokens_.find(scope);
+      if (it != tokens_.end() && std::chrono::steady_clock::now() < it->second.expiry) {
+        return "Authorization: Bearer " + it->second.token;
+      }
+      return std::nullopt;
+    }
+    if (basic_) return "Authorization: Basic " + *basic_;
+    return std::nullopt;
+  }
+
+  Result<std::optional<Credentials>> Creds() {
+    if (!credentials_) return std::optional<Credentials>();
+    return credentials_(endpoint_.host);
+  }
+
+  // Answers a 401: fetches a token for the scope (bearer) or sets basic credentials.
+  Status Authenticate(const HttpResponse& challenge_response, const std::string& scope) {
+    auto challenges =
+        ParseWwwAuthenticate(challenge_response.headers.Get("WWW-Authenticate").value_or(""));
+    STRATA_ASSIGN(creds, Creds());
+    for (const AuthChallenge& c : challenges) {
+      if (c.scheme == "bearer") return FetchToken(c, scope, creds);
+    }
+    for (const AuthChallenge& c : challenges) {
+      if (c.scheme != "basic") continue;
+      if (!creds) {
+        return Fail("authentication required for " + endpoint_.host +
+                    " (log in with strata login " + endpoint_.host + ")");
+      }
+      std::lock_guard<std::mutex> lock(mu_);
+      if (basic_) return Fail("unauthorized: " + RegistryError(challenge_response));
+      basic_ = Base64Encode(creds->username + ":" + creds->password);
+      return {};
+    }
+    return Fail("unauthorized: " + RegistryError(challenge_response));
+  }
+
+  Status FetchToken(const AuthChallenge& c, const std::string& scope,
+                    const std::optional<Credentials>& creds) {
+    auto realm = c.params.find("realm");
+    if (realm == c.params.end()) return Fail(endpoint_.host + ": bearer challenge without realm");
+    std::string url = realm->second;
+    std::string query;
+    auto add = [&](const std::string& k, const std::string& v) {
+      query += (query.empty() ? "" : "&") + k + "=" + QueryEscape(v);
+    };
+    if (auto s = c.params.find("service"); s != c.params.end()) add("service", s->second);
+    if (!scope.empty()) add("scope", scope);
+    HttpRequest req;
+    if (creds && !creds->identity_token.empty()) {
+      // docker's OAuth2 flow for identity tokens.
+      req.method = "POST";
+      req.url = url;
+      std::string form = "grant_type=refresh_token&client_id=strata&refresh_token=" +
+                         QueryEscape(creds->identity_token);
+      if (auto s = c.params.find("service"); s != c.params.end()) {
+        form += "&service=" + QueryEscape(s->second);
+      }
+      if (!scope.empty()) form += "&scope=" + QueryEscape(scope);
+      req.body = form;
+      req.headers.push_back("Content-Type: application/x-www-form-urlencoded");
+    } else {
+      req.url = url + (url.find('?') == std::string::npos ? "?" : "&") + query;
+      if (creds) {
+        req.headers.push_back("Authorization: Basic " +
+                              Base64Encode(creds->username + ":" + creds->password));
+      }
+    }
+    auto r = WithRetries([&] { return http_.Do(req, 1 << 20); });
+    if (!r) return Wrap("token service " + url, r.error());
+    if (r->status == 401 || r->status == 403) {
+      return Fail(
+          "unauthorized: the token service " + url + " refused " +
+          (creds ? "the credentials for " + endpoint_.host : std::string("anonymous access")) +
+          " (" + RegistryError(*r) + ")");
+    }
+    if (r->status != 200) return Fail("token service " + url + ": " + RegistryError(*r));
+    auto j = nlohmann::json::parse(r->body, nullptr, false);
+    std::string token;
+    if (j.is_object()) {
+      token = j.value("token", "");
+      if (token.empty()) token = j.value("access_token", "");
+    }
+    if (token.empty()) return Fail("token service " + url + " returned no token");
+    int expires = j.value("expires_in", 60);
+    if (expires < 60) expires = 60;
+    std::lock_guard<std::mutex> lock(mu_);
+    bearer_ = true;
+    tokens_[scope] =
+        Token{token, std::chrono::steady_clock::now() + std::chrono::seconds(expires - 10)};
+    return {};
+  }
+
+  // Runs `attempt` until it gives a non-retryable outcome or the attempts are used up.
+  template <typename F>
+  auto WithRetries(F attempt) -> decltype(attempt()) {
+    int backoff = retry_.initial_backoff_ms;
+    for (int i = 1;; ++i) {
+      auto r = attempt();
+      bool again = false;
+      if (!r) {
+        if (HttpClient::IsTlsFailure(r.error()) && SwitchToHttp()) {
+          again = true;
+          --i;  // the fallback is not a failed attempt
+        } else {
+          again = i < retry_.attempts;
+        }
+      } else if (Retryable(r->status) && i < retry_.attempts) {
+        again = true;
+        if (auto after = r->headers.Get("Retry-After")) {
+          int s = std::atoi(after->c_str());
+          if (s > 0 && s <= 10) backoff = std::max(backoff, s * 1000);
+        }
+      }
+      if (!again) return r;
+      std::this_thread::sleep_for(std::chrono::milliseconds(backoff));
+      backoff = std::min(backoff * 2, retry_.max_backoff_ms);
+    }
+  }
+
+  // An insecure registry that does not speak TLS: use plain http from now on, as docker does.
+  bool SwitchToHttp() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!endpoint_.insecure || scheme_ == "http") return false;
+    scheme_ = "http";
+    return true;
+  }
+
+  void Settle() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (scheme_.empty()) scheme_ = "https";
+  }
+
+  // One request with auth for `scope`: on 401, authenticate and try once more.
+  Result<HttpResponse> Send(HttpRequest req, const std::string& scope,
+                            uint64_t max_body = 4 << 20) {
+    const std::vector<std::string> base_headers = req.headers;
+    for (int round = 0; round < 2; ++round) {
+      req.headers = base_headers;
+      if (auto h = AuthHeader(scope)) req.headers.push_back(*h);
+      auto r = WithRetries([&] {
+        HttpRequest q = req;
+        q.url = Rebase(q.url);
+        return http_.Do(q, max_body);
+      });
+      if (!r) return r;
+      Settle();
+      if (r->status != 401 || round == 1) return r;
+      STRATA_TRY(Authenticate(*r, scope));
+    }
+    return Fail("unreachable");
+  }
+
+  // URLs are built before the scheme is known for insecure registries; fix them up.
+  std::string Rebase(const std::string& url) {
+    const std::string https = "https://" + endpoint_.host;
+    if (url.rfind(https, 0) == 0) return Base() + url.substr(https.size());
+    const std::string http = "http://" + endpoint_.host;
+    if (url.rfind(http, 0) == 0) return Base() + url.substr(http.size());
+    return url;
+  }
+
+  // --- RegistryClient ---------------------------------------------------------------------------
+
+  Status Ping() override {
+    HttpRequest req;
+    req.url = Url("/v2/");
+    STRATA_ASSIGN(r, Send(req, ""));
+    if (r.status == 200) return {};
+    if (r.status == 401) {
+      return Fail("unauthorized: " + endpoint_.host + " refused the credentials (" +
+                  RegistryError(r) + ")");
+    }
+    if (r.status == 404) return Fail(endpoint_.host + " does not serve the registry v2 API");
+    return Fail(endpoint_.host + ": " + RegistryError(r));
+  }
+
+  Result<ManifestBlob> GetManifest(const std::string& repo, const std::string& reference,
+                                   uint64_t max_size) override {
+    const std::string what = endpoint_.host + "/" + repo + ":" + reference;
+    HttpRequest req;
+    req.url = Url("/v2/" + UrlEscape(repo) + "/manifests/" + UrlEscape(reference));
+    req.headers.emplace_back(kManifestAccept);
+    auto r = Send(req, RepoScope(repo, false), max_size);
+    if (!r) return Wrap("manifest " + what, r.error());
+    if (r->status == 404) {
+      return Fail("manifest unknown: " + what + " (" + RegistryError(*r) + ")");
+    }
+    if (r->status != 200) return Fail("manifest " + what + ": " + RegistryError(*r));
+    std::string media_type = StripParams(r->headers.Get("Content-Type").value_or(""));
+    auto j = nlohmann::json::parse(r->body, nullptr, false);
+    const bool schema1 = media_type.find("manifest.v1+") != std::string::npos ||
+                         (j.is_object() && j.contains("schemaVersion") && j["schemaVersion"] == 1);
+    if (schema1) {
+      return Fail("unsupported legacy manifest (schema 1) for " + what +
+                  "; push the image again with a current docker or strata");
+    }
+    if (!IsIndexMediaType(media_type) && !IsImageManifestMediaType(media_type)) {
+      auto guessed = ManifestMediaType(r->body);
+      if (!guessed) return Wrap("manifest " + what, guessed.error());
+      media_type = *guessed;
+    }
+    ManifestBlob blob{std::move(r->body), media_type, false};
+    auto wanted = Digest::Parse(reference);
+    if (wanted) {
+      Digest got = wanted->algorithm() == DigestAlgorithm::kSha256
+                       ? blob.digest()
+                       : Digest::Sha256Of(blob.bytes);  // (sha512 refs are rare)
+      if (wanted->algorithm() == DigestAlgorithm::kSha256 && got != *wanted) {
+        return Fail("manifest " + what + " does not match its digest: the registry sent bytes " +
+                    "that hash to " + got.str());
+      }
+    }
+    return blob;
+  }
+
+  Result<std::optional<Descriptor>> HeadManifest(const std::string& repo,
+                                                 const std::string& reference) override {
+    HttpRequest req;
+    req.method = "HEAD";
+    req.url = Url("/v2/" + UrlEscape(repo) + "/manifests/" + UrlEscape(reference));
+    req.headers.emplace_back(kManifestAccept);
+    STRATA_ASSIGN(r, Send(req, RepoScope(repo, false)));
+    if (r.status == 404) return std::optional<Descriptor>();
+    if (r.status != 200) {
+      return Fail("manifest " + endpoint_.host + "/" + repo + ":" + reference + ": " +
+                  RegistryError(r));
+    }
+    auto digest = Digest::Parse(r.headers.Get("Docker-Content-Digest").value_or(""));
+    if (!digest) {
+      return Fail("manifest " + endpoint_.host + "/" + repo + ":" + reference +
+                  ": the registry sent no Docker-Content-Digest");
+    }
+    int64_t size = std::atoll(r.headers.Get("Content-Length").value_or("0").c_str());
+    return std::optional<Descriptor>(
+        Descriptor{StripParams(r.headers.Get("Content-Type").value_or("")), *digest, size});
+  }
+
+  Result<Digest> PutManifest(const std::string& repo, const std::string& reference,
+                             const ManifestBlob& manifest) override {
+    const std::string what = endpoint_.host + "/" + repo + ":" + reference;
+    HttpRequest req;
+    req.method = "PUT";
+    req.url = Url("/v2/" + UrlEscape(repo) + "/manifests/" + UrlEscape(reference));
+    req.headers.push_back("Content-Type: " + manifest.media_type);
+    req.body = manifest.bytes;
+    STRATA_ASSIGN(r, Send(req, RepoScope(repo, true)));
+    if (r.status != 201 && r.status != 200 && r.status != 202) {
+      return Fail("putting manifest " + what + ": " + RegistryError(r));
+    }
+    const Digest digest = manifest.digest();
+    if (auto header = r.headers.Get("Docker-Content-Digest")) {
+      auto reported = Digest::Parse(*header);
+      if (reported && *reported != digest) return *reported;
+    }
+    return digest;
+  }
+
+  Result<std::unique_ptr<Reader>> GetBlob(const std::string& repo, const Descriptor& blob,
+                                          const ByteProgressFn& progress) override;
+
+  Result<bool> BlobExists(const std::string& repo, const Digest& digest) override {
+    HttpRequest req;
+    req.method = "HEAD";
+    req.url = Url("/v2/" + UrlEscape(repo) + "/blobs/" + digest.str());
+    req.follow_redirects = true;
+    STRATA_ASSIGN(r, Send(req, RepoScope(repo, false)));
+    if (r.status == 200) return true;
+    if (r.status == 404) return false;
+    return Fail("blob " + digest.str() + " in " + endpoint_.host + "/" + repo + ": " +
+                RegistryError(r));
+  }
+
+  Result<std::string> StartUpload(const std::string& repo, const std::string& query) {
+    HttpRequest req;
+    req.method = "POST";
+    req.url = Url("/v2/" + UrlEscape(repo) + "/blobs/uploads/" + query);
+    STRATA_ASSIGN(r, Send(req, RepoScope(repo, true)));
+    if (r.status == 201) return std::string();  // mounted (or done)
+    if (r.status != 202) {
+      return Fail("starting an upload to " + endpoint_.host + "/" + repo + ": " + RegistryError(r));
+    }
+    auto location = r.headers.Get("Location");
+    if (!location) return Fail(endpoint_.host + " started an upload without a Location");
+    return Absolute(*location);
+  }
+
+  static std::string WithQuery(const std::string& url, const std::string& param) {
+    return url + (url.find('?') == std::string::npos ? "?" : "&") + param;
+  }
+
+  Result<bool> MountBlob(const std::string& repo, const Digest& digest,
+                         const std::string& from_repo) override {
+    // The token must allow pulling from the source repository too.
+    const std::string scope = RepoScope(repo, true) + " " + RepoScope(from_repo, false);
+    HttpRequest req;
+    req.method = "POST";
+    req.url = Url("/v2/" + UrlEscape(repo) + "/blobs/uploads/?mount=" + digest.str() +
+                  "&from=" + QueryEscape(from_repo));
+    STRATA_ASSIGN(r, Send(req, scope));
+    if (r.status == 201) return true;
+    if (r.status == 202) {
+      if (auto location = r.headers.Get("Location")) {
+        HttpRequest cancel;
+        cancel.method = "DELETE";
+        cancel.url = Absolute(*location);
+        (void)Send(cancel, RepoScope(repo, true));
+      }
+      return false;
+    }
+    return Fail("mounting " + digest.str() + " from " + from_repo + " into " + endpoint_.host +
+                "/" + repo + ": " + RegistryError(r));
+  }
+
+  Status FinishUpload(const std::string& repo, const std::string& location, const Digest& digest,
+                      HttpRequest put) {
+    put.method = "PUT";
+    put.url = WithQuery(location, "digest=" + digest.str());
+    STRATA_ASSIGN(r, Send(put, RepoScope(repo, true)));
+    if (r.status != 201 && r.status != 204 && r.status != 200) {
+      return Fail("uploading blob " + digest.str() + " to " + endpoint_.host + "/" + repo + ": " +
+                  RegistryError(r));
+    }
+    return {};
+  }
+
+  Status UploadOnce(const std::string& repo, const Descriptor& blob, Reader& content,
+                    uint64_t chunk_size, const ByteProgressFn& progress) {
+    STRATA_ASSIGN(location, StartUpload(repo, ""));
+    if (location.empty()) return {};
+    if (chunk_size == 0) {
+      CountingReader counted(content, progress);
+      HttpRequest put;
+      put.body_reader = &counted;
+      put.body_size = blob.size;
+      put.headers.push_back("Content-Type: application/octet-stream");
+      return FinishUpload(repo, location, blob.digest, put);
+    }
+    uint64_t offset = 0;
+    std::string chunk;
+    for (;;) {
+      chunk.resize(chunk_size);
+      size_t filled = 0;
+      while (filled < chunk.size()) {
+        STRATA_ASSIGN(n, content.Read(chunk.data() + filled, chunk.size() - filled));
+        if (n == 0) break;
+        filled += n;
+      }
+      if (filled == 0) break;
+      chunk.resize(filled);
+      HttpRequest patch;
+      patch.method = "PATCH";
+      patch.url = location;
+      patch.body = chunk;
+      patch.headers.push_back("Content-Type: application/octet-stream");
+      patch.headers.push_back("Content-Range: " + std::to_string(offset) + "-" +
+                              std::to_string(offset + filled - 1));
+      STRATA_ASSIGN(r, Send(patch, RepoScope(repo, true)));
+      if (r.status != 202) {
+        return Fail("uploading a chunk of " + blob.digest.str() + " to " + endpoint_.host + "/" +
+                    repo + ": " + RegistryError(r));
+      }
+      if (auto next = r.headers.Get("Location")) location = Absolute(*next);
+      offset += filled;
+      if (progress) progress(offset);
+      if (filled < chunk_size) break;
+    }
+    return FinishUpload(repo, location, blob.digest, HttpRequest{});
+  }
+
+  Status UploadBlob(const std::string& repo, const Descriptor& blob, const OpenContent& open,
+                    uint64_t chunk_size, const ByteProgressFn& progress) override {
+    Error last{"no attempt"};
+    for (int i = 0; i < retry_.attempts; ++i) {
+      auto content = open();
+      if (!content) return tl::unexpected(content.error());
+      auto st = UploadOnce(repo, blob, **content, chunk_size, progress);
+      if (st) return {};
+      last = st.error();
+      if (last.message.find("cannot be re-read") != std::string::npos ||
+          last.message.find("DIGEST_INVALID") != std::string::npos ||
+          last.message.find("unauthorized") != std::string::npos) {
+        break;
+      }
+    }
+    return tl::unexpected(last);
+  }
+
+  Result<Descriptor> UploadStream(const std::string& repo, Reader& content,
+                                  const std::string& media_type,
+                                  const ByteProgressFn& progress) override {
+    STRATA_ASSIGN(location, StartUpload(repo, ""));
+    HashingReader hashed(content, progress);
+    HttpRequest patch;
+    patch.method = "PATCH";
+    patch.url = location;
+    patch.body_reader = &hashed;
+    patch.body_size = -1;
+    patch.headers.push_back("Content-Type: application/octet-stream");
+    STRATA_ASSIGN(r, Send(patch, RepoScope(repo, true)));
+    if (r.status != 202) {
+      return Fail("uploading to " + endpoint_.host + "/" + repo + ": " + RegistryError(r));
+    }
+    if (auto next = r.headers.Get("Location")) location = Absolute(*next);
+    Descriptor blob{media_type, hashed.Finish(), static_cast<int64_t>(hashed.size())};
+    STRATA_TRY(FinishUpload(repo, location, blob.digest, HttpRequest{}));
+    return blob;
+  }
+
+  Result<std::vector<std::string>> ListTags(const std::string& repo, int page_size) override {
+    std::vector<std::string> tags;
+    std::string url = Url("/v2/" + UrlEscape(repo) + "/tags/list?n=" + std::to_string(page_size));
+    for (int pages = 0; pages < 100000; ++pages) {
+      HttpRequest req;
+      req.url = url;
+      STRATA_ASSIGN(r, Send(req, RepoScope(repo, false)));
+      if (r.status != 200) {
+        return Fail("tags of " + endpoint_.host + "/" + repo + ": " + RegistryError(r));
+      }
+      auto j = nlohmann::json::parse(r.body, nullptr, false);
+      if (!j.is_object()) return Fail("tags of " + endpoint_.host + "/" + repo + ": not JSON");
+      if (j.contains("tags") && j["tags"].is_array()) {
+        for (const auto& t : j["tags"]) {
+          if (t.is_string()) tags.push_back(t.get<std::string>());
+        }
+      }
+      auto link = r.headers.Get("Link");
+      if (!link) break;
+      size_t lt = link->find('<'), gt = link->find('>');
+      if (lt == std::string::npos || gt == std::string::npos || gt < lt) break;
+      url = Absolute(link->substr(lt + 1, gt - lt - 1));
+    }
+    return tags;
+  }
+
+  // --- stream helpers ---------------------------------------------------------------------------
+
+  class CountingReader : public Reader {
+   public:
+    CountingReader(Reader& inner, const ByteProgressFn& progress)
+        : inner_(inner), progress_(progress) {}
+    Result<size_t> Read(char* buffer, size_t size) override {
+      STRATA_ASSIGN(n, inner_.Read(buffer, size));
+      done_ += n;
+      if (progress_ && n > 0) progress_(done_);
+      return n;
+    }
+
+   private:
+    Reader& inner_;
+    const ByteProgressFn& progress_;
+    uint64_t done_ = 0;
+  };
+
+  class HashingReader : public Reader {
+   public:
+    HashingReader(Reader& inner, const ByteProgressFn& progress)
+        : inner_(inner), progress_(progress) {}
+    Result<size_t> Read(char* buffer, size_t size) override {
+      STRATA_ASSIGN(n, inner_.Read(buffer, size));
+      hasher_.Update(buffer, n);
+      done_ += n;
+      if (progress_ && n > 0) progress_(done_);
+      return n;
+    }
+    Digest Finish() { return hasher_.Finish(); }
+    uint64_t size() const { return done_; }
+
+   private:
+    Reader& inner_;
+    const ByteProgressFn& progress_;
+    Hasher hasher_;
+    uint64_t done_ = 0;
+  };
+
+  HttpClient& http() { return http_; }
+  const RetryPolicy& retry() const { return retry_; }
+
+ private:
+  struct Token {
+    std::string token;
+    std::chrono::steady_clock::time_point expiry;
+  };
+  RegistryEndpoint endpoint_;
+  CredentialLookup credentials_;
+  RetryPolicy retry_;
+  HttpClient http_;
+  std::mutex mu_;
+  std::string scheme_;  // "" until an insecure endpoint's first answer decides
+  bool bearer_ = false;
+  std::optional<std::string> basic_;
+  std::map<std::string, Token> tokens_;
+};
+
+// A blob body that survives dropped connections: it re-requests the rest with Range and
+// carries on, and fails on a body shorter or longer than the descriptor says.
+class ResumingBlobReader : public Reader {
+ public:
+  ResumingBlobReader(DistributionClient& client, std::string repo, Descriptor blob,
+                     ByteProgressFn progress)
+      : client_(client),
+        repo_(std::move(repo)),
+        blob_(std::move(blob)),
+        progress_(std::move(progress)) {}
+
+  Status Open() {
+    HttpRequest req;
+    req.url = client_.Url("/v2/" + UrlEscape(repo_) + "/blobs/" + blob_.digest.str());
+    req.follow_redirects = true;
+    if (received_ > 0) req.headers.push_back("Range: bytes=" + std::to_string(received_) + "-");
+    const std::string scope = RepoScope(repo_, false);
+    for (int round = 0; round < 2; ++round) {
+      HttpRequest q = req;
+      if (auto h = client_.AuthHeader(scope)) q.headers.push_back(*h);
+      q.url = client_.Rebase(q.url);
+      auto s = client_.http().Stream(q);
+      if (!s) return tl::unexpected(s.error());
+      client_.Settle();
+      long status = (*s)->status();
+      if (status == 401 && round == 0) {
+        HttpResponse challenge{status, (*s)->headers(), {}};
+        STRATA_TRY(client_.Authenticate(challenge, scope));
+        continue;
+      }
+      if (status == 404) return Fail("blob unknown to " + client_.Endpoint().host + "/" + repo_);
+      if (status == 200 && received_ > 0) {
+        skip_ = received_;  // no Range support: read past what we have
+      } else if (status == 206) {
+        skip_ = 0;
+      } else if (status != 200) {
+        std::string body;
+        char buf[4096];
+        for (int i = 0; i < 16; ++i) {
+          auto n = (*s)->Read(buf, sizeof buf);
+          if (!n || *n == 0) break;
+          body.append(buf, *n);
+        }
+        HttpResponse r{status, (*s)->headers(), body};
+        last_status_ = status;
+        return Fail(RegistryError(r));
+      }
+      stream_ = std::move(*s);
+      return {};
+    }
+    return Fail("unauthorized");
+  }
+
+  Result<size_t> Read(char* buffer, size_t size) override {
+    for (;;) {
+      if (!stream_) {
+        auto opened = OpenWithRetries();
+        if (!opened) return Wrap("blob " + blob_.digest.str(), opened.error());
+      }
+      auto n = stream_->Read(buffer, size);
+      if (!n) {
+        stream_.reset();
+        if (++failures_ >= client_.retry().attempts) {
+          return Fail("blob " + blob_.digest.str() + ": the download broke off after " +
+                      std::to_string(received_) + " of " + std::to_string(blob_.size) +
+                      " bytes: " + n.error().message);
+        }
+        continue;  // resume from received_
+      }
+      if (*n == 0) {
+        stream_.reset();
+        if (received_ != static_cast<uint64_t>(blob_.size)) {
+          return Fail("blob " + blob_.digest.str() + " is truncated: the registry sent " +
+                      std::to_string(received_) + " of " + std::to_string(blob_.size) + " bytes");
+        }
+        done_ = true;
+        return 0;
+      }
+      size_t got = *n;
+      if (skip_ > 0) {
+        size_t drop = std::min<uint64_t>(skip_, got);
+        skip_ -= drop;
+        if (drop < got) std::memmove(buffer, buffer + drop, got - drop);
+        got -= drop;
+        if (got == 0) continue;
+      }
+      if (received_ + got > static_cast<uint64_t>(blob_.size)) {
+        return Fail("blob " + blob_.digest.str() + ": the registry sent more than the " +
+                    std::to_string(blob_.size) + " bytes its descriptor states");
+      }
+      received_ += got;
+      if (progress_) progress_(received_);
+      return got;
+    }
+  }
+
+ private:
+  Status OpenWithRetries() {
+    int backoff = client_.retry().initial_backoff_ms;
+    for (;;) {
+      auto st = Open();
+      if (st) return {};
+      const bool transient = last_status_ == 0 || Retryable(last_status_);
+      if (!transient || ++failures_ >= client_.retry().attempts) return st;
+      last_status_ = 0;
+      std::this_thread::sleep_for(std::chrono::milliseconds(backoff));
+      backoff = std::min(backoff * 2, client_.retry().max_backoff_ms);
+    }
+  }
+
+  DistributionClient& client_;
+  std::string repo_;
+  Descriptor blob_;
+  ByteProgressFn progress_;
+  std::unique_ptr<HttpStream> stream_;
+  uint64_t received_ = 0;
+  uint64_t skip_ = 0;
+  int failures_ = 0;
+  long last_status_ = 0;
+  bool done_ = false;
+};
+
+Result<std::unique_ptr<Reader>> DistributionClient::GetBlob(const std::string& repo,
+                                                            const Descriptor& blob,
+                                                            const ByteProgressFn& progress) {
+  auto reader = std::make_unique<ResumingBlobReader>(*this, repo, blob, progress);
+  return std::unique_ptr<Reader>(std::move(reader));
+}
+
+}  // namespace
+
+Result<std::shared_ptr<RegistryClient>> RegistryClient::Create(RegistryEndpoint endpoint,
+                                                               CredentialLookup credentials,
+                                                               RetryPolicy retry) {
+  if (endpoint.host.empty()) return Fail("registry endpoint without a host");
+  return std::shared_ptr<RegistryClient>(
+      std::make_shared<DistributionClient>(std::move(endpoint), std::move(credentials), retry));
+}
+
+}  // namespace strata
