@@ -2,7 +2,9 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "registry/registry_access.h"
 #include "transport/image_copy.h"
+#include "transport/platform.h"
 
 namespace strata::cli {
 namespace {
@@ -11,6 +13,7 @@ struct CopyOptions {
   std::string source;
   std::string destination;
   bool quiet = false;
+  std::string platform;
 };
 
 void RunCopy(GlobalOptions& g, const CopyOptions& o) {
@@ -23,11 +26,22 @@ void RunCopy(GlobalOptions& g, const CopyOptions& o) {
     store = OpenStoreOrReport(g);
     if (!store) return;
   }
+  std::unique_ptr<RegistryAccess> registries;
+  if (from->transport == Transport::kDocker || to->transport == Transport::kDocker) {
+    auto access = RegistryAccess::Open(g.registries_config);
+    if (!access) return ReportError(g, access.error().message);
+    registries = std::move(*access);
+    if (!o.platform.empty()) {
+      auto platform = ParsePlatform(o.platform);
+      if (!platform) return ReportError(g, platform.error().message);
+      registries->platform = *platform;
+    }
+  }
   ProgressFn progress;
   if (!o.quiet) {
     progress = [](const std::string& line) { std::cout << line << "\n" << std::flush; };
   }
-  auto result = CopyImage(store.get(), *from, *to, progress);
+  auto result = CopyImage(store.get(), *from, *to, progress, registries.get());
   if (!result) return ReportError(g, result.error().message);
   for (const std::string& m : result->messages) std::cout << m << "\n";
 }
@@ -38,11 +52,13 @@ void RegisterCopyCommands(CLI::App& app, GlobalOptions& g) {
   auto options = std::make_shared<CopyOptions>();
   auto* c = app.add_subcommand(
       "copy",
-      "Copy an image between transports: docker-archive:PATH[:REF], oci:DIR[:TAG], "
-      "oci-archive:PATH[:TAG], dir:DIR, and the store (strata:NAME or NAME)");
+      "Copy an image between transports: docker://NAME, docker-archive:PATH[:REF], "
+      "oci:DIR[:TAG], oci-archive:PATH[:TAG], dir:DIR, and the store (strata:NAME or NAME)");
   c->add_option("SOURCE-IMAGE", options->source, "Image to copy")->required();
   c->add_option("DESTINATION-IMAGE", options->destination, "Where to copy it")->required();
   c->add_flag("-q,--quiet", options->quiet, "Suppress output information when copying images");
+  c->add_option("--platform", options->platform,
+                "os/arch[/variant] to pick from a docker:// index (default: this host)");
   c->callback([&g, options] { RunCopy(g, *options); });
 }
 

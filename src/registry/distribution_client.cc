@@ -662,14 +662,19 @@ class ResumingBlobReader : public Reader {
   }
 
   Result<size_t> Read(char* buffer, size_t size) override {
+    if (done_) return 0;
     for (;;) {
       if (!stream_) {
         auto opened = OpenWithRetries();
-        if (!opened) return Wrap("blob " + blob_.digest.str(), opened.error());
+        if (!opened) {
+          std::string after = last_failure_.empty() ? "" : " (after: " + last_failure_ + ")";
+          return Fail("blob " + blob_.digest.str() + ": " + opened.error().message + after);
+        }
       }
       auto n = stream_->Read(buffer, size);
       if (!n) {
         stream_.reset();
+        last_failure_ = n.error().message;
         if (++failures_ >= client_.retry().attempts) {
           return Fail("blob " + blob_.digest.str() + ": the download broke off after " +
                       std::to_string(received_) + " of " + std::to_string(blob_.size) +
@@ -727,6 +732,7 @@ class ResumingBlobReader : public Reader {
   uint64_t skip_ = 0;
   int failures_ = 0;
   long last_status_ = 0;
+  std::string last_failure_;  // why the previous connection ended early
   bool done_ = false;
 };
 

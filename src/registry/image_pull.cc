@@ -231,7 +231,8 @@ Result<PullResult> PullImage(Store& store, const PullSource& source, const Refer
     STRATA_ASSIGN(existing, ExistingLayer(store, blob, diff_ids[i]));
     if (existing) {
       layers[i] = std::make_shared<StagedBlob>(std::move(*existing));
-      Report(options, ShortId(blob.digest), LayerStatus::kAlreadyExists);
+      // docker prints no layer rows for an image that is up to date.
+      if (!up_to_date) Report(options, ShortId(blob.digest), LayerStatus::kAlreadyExists);
       continue;
     }
     auto [it, inserted] = job_of_blob.emplace(blob.digest, jobs.size());

@@ -85,7 +85,7 @@ TEST_F(ImagePullTest, SecondPullIsUpToDateWithoutDownloads) {
   ASSERT_TRUE(again) << again.error().message;
   EXPECT_TRUE(again->up_to_date);
   EXPECT_EQ(registry_.blob_gets, gets);
-  for (const std::string& s : statuses_) EXPECT_TRUE(s.ends_with("Already exists")) << s;
+  EXPECT_TRUE(statuses_.empty());  // docker prints no rows for an up-to-date image
 }
 
 TEST_F(ImagePullTest, SharedLayerIsNotFetchedAgain) {
