@@ -143,8 +143,9 @@ class DistributionClient : public RegistryClient,
         return Fail("authentication required for " + endpoint_.host +
                     " (log in with strata login " + endpoint_.host + ")");
       }
+      // Another thread may have set the same credentials meanwhile; the caller retries once
+      // and a second 401 is final.
       std::lock_guard<std::mutex> lock(mu_);
-      if (basic_) return Fail("unauthorized: " + RegistryError(challenge_response));
       basic_ = Base64Encode(creds->username + ":" + creds->password);
       return {};
     }

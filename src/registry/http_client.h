@@ -95,7 +95,6 @@ class HttpClient {
   void ReturnHandle(void* handle);
 
  private:
-
   TlsOptions tls_;
   std::mutex mu_;
   std::vector<void*> idle_;

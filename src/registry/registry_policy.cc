@@ -232,13 +232,18 @@ Result<RegistryPolicy::Resolution> RegistryPolicy::Resolve(std::string_view text
     if (strict->digest()) name += "@" + strict->digest()->str();
     return name;
   };
-  if (!strict->domain().empty()) {
+  // docker's rule: the first component names a registry only if it has a '.' or ':' or is
+  // "localhost"; otherwise the whole name is a short name.
+  const std::string first(text.substr(0, text.find('/')));
+  const bool qualified = text.find('/') != std::string_view::npos &&
+                         (first.find_first_of(".:") != std::string::npos || first == "localhost");
+  if (qualified) {
     STRATA_ASSIGN(ref, ParseNormalizedNamed(text));
     STRATA_TRY(finish(ref));
     out.reason = "fully qualified name";
     return out;
   }
-  const std::string short_name = strict->path();
+  const std::string short_name = strict->Name();
   if (auto alias = aliases_.find(short_name); alias != aliases_.end()) {
     STRATA_ASSIGN(ref, ParseNormalizedNamed(with_tag_and_digest(alias->second)));
     STRATA_TRY(finish(ref));

@@ -55,6 +55,12 @@ location = "127.0.0.1:6000/quay-team"
   EXPECT_EQ(r->candidates[0].String(), "registry.example.com/tool:1");
   EXPECT_EQ(r->candidates[1].String(), "quay.io/tool:1");
 
+  // Two components without a '.', ':' or localhost are still a short name (docker's rule).
+  auto nested = p.Resolve("team/tool");
+  ASSERT_TRUE(nested);
+  ASSERT_EQ(nested->candidates.size(), 2u);
+  EXPECT_EQ(nested->candidates[1].String(), "quay.io/team/tool:latest");
+
   auto pinned = p.Resolve("pinned:2");
   ASSERT_TRUE(pinned);
   ASSERT_EQ(pinned->candidates.size(), 1u);

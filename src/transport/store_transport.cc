@@ -75,7 +75,7 @@ Result<ManifestBlob> GenerateManifest(Store& store, const ImageConfig& config, b
 namespace {
 
 Result<StagedBlob> StageLayerBlobOnce(const ContentStore& content, const Descriptor& blob,
-                                  Reader& input, const StageOptions& options) {
+                                      Reader& input, const StageOptions& options) {
   if (blob.digest.algorithm() != DigestAlgorithm::kSha256) {
     return Fail("only sha256 layer digests are supported");
   }
@@ -97,7 +97,20 @@ Result<StagedBlob> StageLayerBlobOnce(const ContentStore& content, const Descrip
   }
   STRATA_ASSIGN(writer, content.NewWriter(blob.digest.algorithm()));
   TeeReader tee(peek, writer);
-  STRATA_ASSIGN(layer, StageLayer(content, tee, options));
+  auto staged = StageLayer(content, tee, options);
+  if (!staged) {
+    // Bad bytes from a source usually show up first as a decompression or tar error; when the
+    // blob does not match its digest either, that is the cause worth naming.
+    if (Drain(tee)) {
+      auto digest = writer.Finish();
+      if (digest && *digest != blob.digest) {
+        return Fail("the blob does not match its digest: the content hashes to " + digest->str() +
+                    " (" + staged.error().message + ")");
+      }
+    }
+    return tl::unexpected(staged.error());
+  }
+  StagedLayer layer = std::move(*staged);
   STRATA_TRY(Drain(tee));
   STRATA_ASSIGN(digest, writer.Finish());
   if (digest != blob.digest) {
