@@ -13,7 +13,7 @@ BUILD_PKGS=(
 # test scripts use.
 PEER_PKGS=(
   docker.io skopeo umoci docker-registry crun busybox-static
-  jq python3 tar coreutils util-linux time openssl apache2-utils
+  jq python3 tar coreutils util-linux time openssl apache2-utils curl
 )
 
 SUDO=()

@@ -131,6 +131,16 @@ class DistributionClient : public RegistryClient,
 
   // Answers a 401: fetches a token for the scope (bearer) or sets basic credentials.
   Status Authenticate(const HttpResponse& challenge_response, const std::string& scope) {
+    // Parallel layer transfers hit the first 401 together; one fetches the token, the others
+    // wait and reuse it.
+    std::lock_guard<std::mutex> auth_lock(auth_mu_);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = tokens_.find(scope);
+      if (bearer_ && it != tokens_.end() && std::chrono::steady_clock::now() < it->second.expiry) {
+        return {};
+      }
+    }
     auto challenges =
         ParseWwwAuthenticate(challenge_response.headers.Get("WWW-Authenticate").value_or(""));
     STRATA_ASSIGN(creds, Creds());
@@ -603,6 +613,7 @@ class DistributionClient : public RegistryClient,
   RetryPolicy retry_;
   HttpClient http_;
   std::mutex mu_;
+  std::mutex auth_mu_;  // one token fetch at a time
   std::string scheme_;  // "" until an insecure endpoint's first answer decides
   bool bearer_ = false;
   std::optional<std::string> basic_;

@@ -1,8 +1,11 @@
 # Registry peers for integration tests; source after lib.sh. Everything listens on 127.0.0.1
 # and is stopped at exit.
 #   free_port                               prints a free TCP port on 127.0.0.1
-#   start_registry VAR [--htpasswd U:P]     Debian's docker-registry (distribution 2.8) with
-#                                           filesystem storage under $WORK; VAR=127.0.0.1:PORT
+#   start_registry VAR [--htpasswd U:P | --token U:P]
+#                                           Debian's docker-registry (distribution 2.8) with
+#                                           filesystem storage under $WORK; VAR=127.0.0.1:PORT.
+#                                           --token: bearer tokens from tools/token_service.py
+#                                           (requests logged in $WORK/registry-VAR/token.log)
 #   start_fault_proxy VAR UPSTREAM RULES    tools/fault_proxy.py in front of UPSTREAM; faults
 #                                           from the JSON file RULES; log in RULES.log
 #   set_faults RULES JSON                   replaces the rules (the proxy re-reads them)
@@ -21,10 +24,12 @@ _wait_http() { # _wait_http URL
 }
 
 start_registry() {
-  local var=$1 auth="" port dir
+  local var=$1 auth="" token="" port dir tport
   shift
   if [[ ${1:-} == --htpasswd ]]; then
     auth=$2
+  elif [[ ${1:-} == --token ]]; then
+    token=$2
   fi
   port=$(free_port)
   dir=$WORK/registry-$var
@@ -37,6 +42,17 @@ start_registry() {
     if [[ -n $auth ]]; then
       htpasswd -Bbn "${auth%%:*}" "${auth#*:}" >"$dir/htpasswd"
       echo "auth: {htpasswd: {realm: strata-test, path: $dir/htpasswd}}"
+    fi
+    if [[ -n $token ]]; then
+      tport=$(free_port)
+      openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=strata-test-token \
+        -keyout "$dir/token.key" -out "$dir/token.crt" >/dev/null 2>&1
+      python3 "$IT_DIR_TOOLS/token_service.py" "$tport" "$dir/token.key" "$dir/token.crt" \
+        "$token" "$dir/token.log" >"$dir/token.out" 2>&1 &
+      at_exit "kill $! 2>/dev/null"
+      _wait_http "http://127.0.0.1:$tport/token" || fatal "token service did not start"
+      echo "auth: {token: {realm: http://127.0.0.1:$tport/token, service: strata-test,"
+      echo "  issuer: strata-test-issuer, rootcertbundle: $dir/token.crt}}"
     fi
   } >"$dir/config.yml"
   docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &

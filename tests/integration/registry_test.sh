@@ -129,6 +129,30 @@ assert_eq "Removing login credentials for $AUTH" "$OUT" "logout message"
 in_store "$WORK/s-auth2" pull "$AUTH/st/rich:1"
 assert_ne 0 "$RC" "after logout the registry refuses again"
 
+# --- auth: bearer tokens from a token service ---------------------------------------------------
+start_registry TOK --token bob:builder
+TOKLOG=$WORK/registry-TOK/token.log
+T=$WORK/s-token
+"$STRATA" --root "$P" tag "$R/rich:1" "$TOK/st/rich:1"
+in_store "$P" push "$TOK/st/rich:1"
+assert_ne 0 "$RC" "anonymous push to a token registry is refused"
+assert_match "unauthorized|denied|UNAUTHORIZED|DENIED" "$ERR" "with the registry's reason"
+in_store "$T" login -u bob -p builder "$TOK"
+assert_eq 0 "$RC" "login through the token service ($ERR)"
+: >"$TOKLOG"
+in_store "$P" push "$TOK/st/rich:1"
+assert_eq 0 "$RC" "push with a bearer token ($ERR)"
+assert_match "scope=repository:st/rich:pull,push auth=yes" "$(cat "$TOKLOG")" \
+  "the token is asked for the push scope with the credentials"
+tokens=$(grep -c 'scope=repository:st/rich:pull,push' "$TOKLOG" || true)
+((tokens <= 2)) && ok "the token is reused across requests ($tokens token request(s))" ||
+  not_ok "a push fetched $tokens tokens for one scope"
+: >"$TOKLOG"
+in_store "$WORK/s-token2" pull "$TOK/st/rich:1"
+assert_eq 0 "$RC" "pull with a bearer token ($ERR)"
+assert_eq "$WANT_ID" "$(image_id_in "$WORK/s-token2" "$TOK/st/rich:1")" "bearer pull: image ID"
+in_store "$T" logout "$TOK"
+
 # --- faults --------------------------------------------------------------------------------------
 RULES=$WORK/faults.json
 start_fault_proxy PROXY "$REG" "$RULES"
