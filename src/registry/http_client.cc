@@ -41,6 +41,7 @@ struct HttpStream::Transfer {
   HttpHeaders headers;
   bool headers_done = false;
   bool finished = false;
+  bool paused = false;
   CURLcode result = CURLE_OK;
   char errbuf[CURL_ERROR_SIZE] = {};
   // Request body
@@ -67,6 +68,10 @@ struct HttpStream::Transfer {
 
   // Moves the transfer forward a little, waiting up to a second for the network.
   void Pump() {
+    if (paused) {
+      paused = false;
+      curl_easy_pause(easy, CURLPAUSE_CONT);  // may deliver the held chunk right away
+    }
     int running = 0;
     curl_multi_perform(multi, &running);
     int left = 0;
@@ -108,12 +113,20 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   return n;
 }
 
+// Body bytes wait here until the reader takes them; past this much, curl is paused so a fast
+// sender cannot make a stream hold more than about this in memory.
+constexpr size_t kMaxBuffered = 1 << 20;
+
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<HttpStream::Transfer*>(user);
   t->headers_done = true;
   if (t->offset == t->buffer.size()) {
     t->buffer.clear();
     t->offset = 0;
+  }
+  if (t->buffer.size() - t->offset >= kMaxBuffered) {
+    t->paused = true;
+    return CURL_WRITEFUNC_PAUSE;  // curl keeps this chunk and delivers it again on resume
   }
   t->buffer.append(data, size * count);
   return size * count;
