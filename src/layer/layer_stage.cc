@@ -23,19 +23,29 @@ namespace {
 // and the parse all come from one read of the input.
 class TeeReader : public Reader {
  public:
-  TeeReader(Reader& source, BlobWriter& sink, Writer* second)
-      : source_(source), sink_(sink), second_(second) {}
+  // Exactly one of `sink` (store the tar, hashed as it is written) and `hasher` (only hash it).
+  TeeReader(Reader& source, BlobWriter* sink, Hasher* hasher, Writer* second)
+      : source_(source), sink_(sink), hasher_(hasher), second_(second) {}
   Result<size_t> Read(char* buffer, size_t size) override {
     STRATA_ASSIGN(n, source_.Read(buffer, size));
-    if (n > 0) STRATA_TRY(sink_.Write(buffer, n));
-    if (n > 0 && second_ != nullptr) STRATA_TRY(second_->Write(buffer, n));
+    if (n == 0) return n;
+    if (sink_ != nullptr) {
+      STRATA_TRY(sink_->Write(buffer, n));
+    } else {
+      hasher_->Update(buffer, n);
+    }
+    if (second_ != nullptr) STRATA_TRY(second_->Write(buffer, n));
+    count_ += n;
     return n;
   }
+  uint64_t count() const { return count_; }
 
  private:
   Reader& source_;
-  BlobWriter& sink_;
+  BlobWriter* sink_;
+  Hasher* hasher_;
   Writer* second_;
+  uint64_t count_ = 0;
 };
 
 // Unpacks the stream it is fed on a thread of its own, so a layer is extracted while it is
@@ -133,7 +143,12 @@ Result<StagedLayer> StageLayer(const ContentStore& content, Reader& input,
                                const StageOptions& options) {
   Compression compression = Compression::kNone;
   STRATA_ASSIGN(decoded, AutoDecompress(input, &compression));
-  STRATA_ASSIGN(blob, content.NewWriter());
+  std::optional<BlobWriter> blob;
+  Hasher hasher;
+  if (options.store_tar) {
+    STRATA_ASSIGN(writer, content.NewWriter());
+    blob.emplace(std::move(writer));
+  }
   std::optional<BackgroundUnpack> unpack;
   if (!options.unpack_dir.empty()) {
     unpack.emplace(options.unpack_dir);
@@ -150,7 +165,7 @@ Result<StagedLayer> StageLayer(const ContentStore& content, Reader& input,
       (void)RemoveAll(dir);
     }
   } cleanup{unpack, options.unpack_dir};
-  TeeReader tee(*decoded, blob, unpack ? &unpack->input() : nullptr);
+  TeeReader tee(*decoded, blob ? &*blob : nullptr, &hasher, unpack ? &unpack->input() : nullptr);
   TarReader tar(tee);
   LayerSizeCounter size;
   EntryChecker checker;
@@ -165,10 +180,14 @@ Result<StagedLayer> StageLayer(const ContentStore& content, Reader& input,
     auto st = unpack->Finish();
     if (!st) return Wrap("unpacking into " + options.unpack_dir, st.error());
   }
-  STRATA_ASSIGN(diff_id, blob.Finish());
+  Digest diff_id = hasher.Finish();
+  if (blob) {
+    STRATA_ASSIGN(stored, blob->Finish());
+    diff_id = stored;
+  }
   cleanup.armed = false;
   StagedLayer out{.diff_id = diff_id,
-                  .tar_size = blob.size(),
+                  .tar_size = tee.count(),
                   .size = size.total(),
                   .compression = std::string(CompressionName(compression)),
                   .blob = std::move(blob),

@@ -30,6 +30,9 @@ struct StageOptions {
   // When set, the layer is also unpacked into this (new) directory on a second thread, from the
   // same pass over the input.
   std::string unpack_dir;
+  // When false the tar is hashed and checked but not stored: the caller keeps the layer's
+  // compressed form instead (see store/layer_content.h).
+  bool store_tar = true;
 };
 
 Result<StagedLayer> StageLayer(const ContentStore& content, Reader& input,

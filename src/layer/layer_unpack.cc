@@ -12,22 +12,22 @@
 #include "archive/unpack.h"
 #include "image/chain_id.h"
 #include "store/image_lookup.h"
+#include "store/layer_content.h"
 
 namespace strata {
 namespace {
 
 // Unpacks one layer tar into a fresh directory; returns the number of entries.
-Result<int64_t> UnpackOne(const Store& store, const ContentStore& content,
-                          const LayerRecord& layer) {
+Result<int64_t> UnpackOne(const Store& store, const ContentStore& content, const LayerRecord& layer,
+                          const LayerTarSource& source) {
   const std::string final_dir = store.LayerDir(layer.cache_id);
   const std::string temp_dir = final_dir + ".unpacking";
   STRATA_TRY(RemoveAll(temp_dir));  // leftovers of an interrupted unpack
   if (::mkdir(temp_dir.c_str(), 0755) != 0) {
     return Fail("create " + temp_dir + ": " + std::strerror(errno));
   }
-  STRATA_ASSIGN(fd, content.OpenBlob(layer.diff_id));
-  FdReader reader(fd.get(), content.BlobPath(layer.diff_id));
-  TarReader tar(reader);
+  STRATA_ASSIGN(reader, OpenLayerTar(content, source));
+  TarReader tar(*reader);
   auto stats = UnpackLayer(tar, temp_dir);
   if (!stats) {
     (void)RemoveAll(temp_dir);
@@ -45,10 +45,14 @@ Result<int64_t> UnpackOne(const Store& store, const ContentStore& content,
 Result<UnpackReport> UnpackLayers(Store& store, const std::vector<Digest>& chain_ids,
                                   int parallelism) {
   std::vector<LayerRecord> todo;
+  std::vector<LayerTarSource> sources;
   for (const Digest& chain : chain_ids) {
     STRATA_ASSIGN(layer, store.metadata().GetLayer(chain));
     if (!layer) return Fail("layer " + chain.str() + " is not in the store");
-    if (!layer->unpacked) todo.push_back(*layer);
+    if (layer->unpacked) continue;
+    STRATA_ASSIGN(source, FindLayerTar(store, layer->diff_id));
+    todo.push_back(*layer);
+    sources.push_back(source);
   }
   UnpackReport report;
   std::atomic<size_t> next{0};
@@ -57,7 +61,7 @@ Result<UnpackReport> UnpackLayers(Store& store, const std::vector<Digest>& chain
   std::vector<Digest> done;
   auto worker = [&] {
     for (size_t i = next++; i < todo.size(); i = next++) {
-      auto entries = UnpackOne(store, store.content(), todo[i]);
+      auto entries = UnpackOne(store, store.content(), todo[i], sources[i]);
       std::lock_guard<std::mutex> lock(mu);
       if (!entries) {
         if (!first_error) first_error = entries.error();

@@ -8,6 +8,7 @@
 
 #include "image/image_config.h"
 #include "layer/layer_unpack.h"
+#include "store/layer_content.h"
 #include "store/sqlite.h"
 #include "transport/image_transport.h"
 #include "transport/platform.h"
@@ -72,7 +73,8 @@ Result<std::string> FetchConfig(Store& store, RegistryClient& client, const std:
 // A layer the store already holds: its staged form without a blob to commit.
 Result<std::optional<StagedBlob>> ExistingLayer(Store& store, const Descriptor& blob,
                                                 const Digest& diff_id) {
-  if (!store.content().Exists(diff_id)) return std::optional<StagedBlob>();
+  STRATA_ASSIGN(has_tar, HasLayerTar(store, diff_id));
+  if (!has_tar) return std::optional<StagedBlob>();
   STRATA_ASSIGN(record, store.metadata().FindLayerByDiffId(diff_id));
   if (!record) return std::optional<StagedBlob>();
   StagedLayer layer{.diff_id = diff_id,
@@ -130,6 +132,9 @@ Status DownloadLayers(Store& store, const PullSource& source, std::vector<LayerJ
       CancellableReader input(**reader, cancelled);
       StageOptions stage;
       if (options.unpack) stage.unpack_dir = store.LayerDir(RandomHexId()) + ".unpacking";
+      // The registry's blob is kept (a push re-serves it); the tar is derived from it when
+      // needed, so it is not written a second time.
+      stage.store_tar = false;
       auto staged = StageLayerBlob(store.content(), job.blob, input, stage);
       if (!staged) {
         if (!cancelled) fail(Wrap("layer " + job.blob.digest.str(), staged.error()).value());

@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include "registry/fake_registry_test_util.h"
+#include "store/fsck.h"
 #include "store/image_lookup.h"
+#include "store/layer_content.h"
 #include "transport/transport_test_util.h"
 
 namespace strata {
@@ -70,6 +72,17 @@ TEST_F(ImagePullTest, PullsVerifiesTagsAndRecordsDigest) {
   ASSERT_TRUE(layers);
   ASSERT_EQ(layers->size(), 2u);
   for (const LayerRecord& l : *layers) EXPECT_TRUE(l.unpacked);
+  // The tar is not written a second time: it is read back from the kept compressed blob.
+  const Digest diff0 = Digest::Sha256Of(image.tars[0]);
+  EXPECT_FALSE(store_->content().Exists(diff0));
+  auto tar = OpenLayerTar(*store_, diff0);
+  ASSERT_TRUE(tar) << tar.error().message;
+  StringWriter out;
+  ASSERT_TRUE(Copy(**tar, out));
+  EXPECT_EQ(out.out, image.tars[0]);
+  auto fsck = CheckStore(*store_, /*repair=*/false);
+  ASSERT_TRUE(fsck) << fsck.error().message;
+  EXPECT_TRUE(fsck->problems.empty()) << fsck->problems[0];
   int complete = 0;
   for (const std::string& s : statuses_) complete += s.ends_with("Pull complete");
   EXPECT_EQ(complete, 2);
@@ -121,6 +134,7 @@ TEST_F(ImagePullTest, LyingBlobLeavesStoreUnchanged) {
   EXPECT_FALSE(ResolveImage(*store_, "127.0.0.1:5000/team/app:v1"));
   auto layers = store_->metadata().ListLayers();
   EXPECT_TRUE(layers->empty());
+  EXPECT_TRUE(store_->metadata().ListLayerBlobs()->empty());
   // Only blobs nothing references may remain (gc removes them); no unpacked directories.
   for (const std::string& f : Files()) EXPECT_EQ(f.find("layers/"), std::string::npos) << f;
 }

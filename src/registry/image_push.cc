@@ -9,6 +9,7 @@
 #include "reference/reference.h"
 #include "store/image_commit.h"
 #include "store/image_lookup.h"
+#include "store/layer_content.h"
 #include "store/sqlite.h"
 #include "transport/image_transport.h"
 #include "transport/manifest.h"
@@ -35,6 +36,7 @@ bool IsCompressedLayer(std::string_view media_type) {
 struct BlobTask {
   std::string id;                                // progress row: short diffID, as docker push shows
   std::optional<Digest> diff_id;                 // for layers
+  std::optional<LayerTarSource> tar;             // where its tar is (found on the planning thread)
   std::vector<Descriptor> candidates;            // known compressed forms (same bytes elsewhere)
   std::vector<std::vector<BlobSource>> sources;  // per candidate
   std::vector<bool> stored;                      // per candidate: the content store has its bytes
@@ -93,7 +95,8 @@ struct PushContext {
 
   // Compresses the layer's tar while uploading it.
   Result<Descriptor> PushCompressed(BlobTask& task) {
-    STRATA_ASSIGN(tar, OpenStored(*task.diff_id));
+    if (!task.tar) return Fail("layer " + task.diff_id->str() + " is missing from the store");
+    STRATA_ASSIGN(tar, OpenLayerTar(store.content(), *task.tar));
     STRATA_ASSIGN(compressed,
                   NewCompressingReader(*tar, options.compression, options.compression_level));
     const std::string media_type(options.compression == Compression::kZstd
@@ -127,6 +130,10 @@ Result<BlobTask> PlanBlob(Store& store, std::string id, std::optional<Digest> di
   BlobTask task;
   task.id = std::move(id);
   task.diff_id = std::move(diff_id);
+  if (task.diff_id) {
+    auto tar = FindLayerTar(store, *task.diff_id);
+    if (tar) task.tar = *tar;
+  }
   for (Descriptor& d : candidates) {
     STRATA_ASSIGN(sources, store.metadata().BlobSources(d.digest));
     task.sources.push_back(std::move(sources));

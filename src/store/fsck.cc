@@ -6,6 +6,7 @@
 #include "image/chain_id.h"
 #include "image/image_config.h"
 #include "store/image_delete.h"
+#include "store/layer_content.h"
 
 namespace strata {
 
@@ -35,8 +36,24 @@ Result<FsckReport> CheckStore(Store& store, bool repair) {
   std::map<Digest, const LayerRecord*> by_chain;
   for (const LayerRecord& l : layers) by_chain[l.chain_id] = &l;
   std::set<Digest> bad_chains;
+  // A layer kept only in compressed form is checked by decompressing it against its diffID.
+  auto verify_layer = [&](const LayerRecord& l) {
+    if (content.Exists(l.diff_id)) return verify(l.diff_id, "layer " + l.chain_id.str());
+    if (verified.count(l.diff_id)) return !bad_blobs.count(l.diff_id);
+    verified.insert(l.diff_id);
+    ++report.blobs_checked;
+    auto reader = OpenLayerTar(store, l.diff_id);
+    auto bytes = reader ? Drain(**reader) : tl::unexpected(reader.error());
+    if (!bytes) {
+      report.problems.push_back("layer " + l.chain_id.str() + ": " + bytes.error().message);
+      bad_blobs.insert(l.diff_id);
+      return false;
+    }
+    report.bytes_checked += *bytes;
+    return true;
+  };
   for (const LayerRecord& l : layers) {
-    if (!verify(l.diff_id, "layer " + l.chain_id.str())) bad_chains.insert(l.chain_id);
+    if (!verify_layer(l)) bad_chains.insert(l.chain_id);
     if (l.parent && !by_chain.count(*l.parent)) {
       report.problems.push_back("layer " + l.chain_id.str() + ": parent layer " + l.parent->str() +
                                 " is missing");

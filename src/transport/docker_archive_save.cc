@@ -10,6 +10,7 @@
 #include "image/image_config.h"
 #include "image/v1_id.h"
 #include "store/image_lookup.h"
+#include "store/layer_content.h"
 
 namespace strata {
 namespace {
@@ -86,7 +87,6 @@ Result<std::vector<SaveRequest>> ResolveSaveArguments(Store& store,
 
 Status SaveDockerArchive(Store& store, const std::vector<SaveRequest>& images, Writer& out) {
   STRATA_ASSIGN(lock, store.LockShared());
-  ContentStore& content = store.content();
   std::vector<ArchiveItem> items;
   std::map<Digest, std::string> layer_paths;  // diffID -> "<v1id>/layer.tar" written first
   std::set<std::string> dirs;
@@ -116,7 +116,7 @@ Status SaveDockerArchive(Store& store, const std::vector<SaveRequest>& images, W
         link.linkname = "../" + existing->second;
         items.push_back({{dir, "layer.tar"}, link, "", {}});
       } else {
-        STRATA_ASSIGN(size, content.Size(v1.diff_id));
+        STRATA_ASSIGN(size, LayerTarSize(store, v1.diff_id));
         TarEntry file = MakeEntry(layer_path, TarType::kRegular, created);
         file.size = static_cast<int64_t>(size);
         items.push_back({{dir, "layer.tar"}, file, "", v1.diff_id});
@@ -162,9 +162,8 @@ Status SaveDockerArchive(Store& store, const std::vector<SaveRequest>& images, W
   for (ArchiveItem& item : items) {
     if (item.blob) {
       STRATA_TRY(tar.WriteHeader(item.entry));
-      STRATA_ASSIGN(fd, content.OpenBlob(*item.blob));
-      FdReader reader(fd.get(), content.BlobPath(*item.blob));
-      STRATA_TRY(tar.CopyContent(reader));
+      STRATA_ASSIGN(reader, OpenLayerTar(store, *item.blob));
+      STRATA_TRY(tar.CopyContent(*reader));
     } else {
       if (item.entry.type == TarType::kRegular) {
         item.entry.size = static_cast<int64_t>(item.content.size());

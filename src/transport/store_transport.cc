@@ -4,6 +4,7 @@
 
 #include "archive/compression.h"
 #include "store/image_lookup.h"
+#include "store/layer_content.h"
 
 namespace strata {
 namespace {
@@ -56,7 +57,7 @@ Result<ManifestBlob> GenerateManifest(Store& store, const ImageConfig& config, b
                                config.id(), static_cast<int64_t>(config.bytes().size())};
   std::vector<Descriptor> layers;
   for (const Digest& diff_id : config.diff_ids()) {
-    auto size = store.content().Size(diff_id);
+    auto size = LayerTarSize(store, diff_id);
     if (!size) {
       return Fail("image " + config.id().str() + ": layer " + diff_id.str() +
                   " is missing from the store");
@@ -84,7 +85,9 @@ Result<StagedBlob> StageLayerBlobOnce(const ContentStore& content, const Descrip
   PeekReader peek(input);
   STRATA_ASSIGN(head, peek.Peek(6));
   if (DetectCompression(head) == Compression::kNone) {
-    STRATA_ASSIGN(layer, StageLayer(content, peek, options));
+    StageOptions keep = options;
+    keep.store_tar = true;  // the blob is the tar itself
+    STRATA_ASSIGN(layer, StageLayer(content, peek, keep));
     STRATA_TRY(Drain(peek));
     if (layer.diff_id != blob.digest) {
       return Fail("the blob does not match its digest: the content hashes to " +
@@ -157,6 +160,8 @@ Result<std::unique_ptr<StoreImageSource>> StoreImageSource::Open(Store& store, c
 }
 
 Result<std::unique_ptr<Reader>> StoreImageSource::GetBlob(const Descriptor& blob) {
+  // A layer tar the store keeps only compressed is produced from that form.
+  if (!store_.content().Exists(blob.digest)) return OpenLayerTar(store_, blob.digest);
   STRATA_ASSIGN(fd, store_.content().OpenBlob(blob.digest));
   return std::unique_ptr<Reader>(
       new FdReader(fd.release(), store_.content().BlobPath(blob.digest), /*owns=*/true));
@@ -261,6 +266,24 @@ Result<std::vector<CommitEvent>> CommitImports(Store& store, std::vector<Pending
     }
     if (!import.manifest.generated) STRATA_TRY(content.Put(import.manifest.bytes));
   }
+  // Which compressed blob carries which diffID goes in before the images: a layer staged
+  // without its tar (store_tar = false) is only readable through this record.
+  {
+    Metadata& md = store.metadata();
+    STRATA_ASSIGN(tx, Transaction::Begin(md.db()));
+    for (const PendingImport& import : imports) {
+      if (import.manifest.generated) continue;
+      for (size_t i = 0; i < import.layers.size(); ++i) {
+        const Descriptor& b = import.layers[i]->blob;
+        if (b.digest == import.diff_ids[i]) continue;
+        STRATA_TRY(md.AddLayerBlob(LayerBlob{.diff_id = import.diff_ids[i],
+                                             .digest = b.digest,
+                                             .media_type = b.media_type,
+                                             .size = b.size}));
+      }
+    }
+    STRATA_TRY(tx.Commit());
+  }
   std::vector<NewImage> images;
   for (PendingImport& import : imports) {
     NewImage image{.config_bytes = import.config_bytes,
@@ -277,13 +300,6 @@ Result<std::vector<CommitEvent>> CommitImports(Store& store, std::vector<Pending
   STRATA_ASSIGN(tx, Transaction::Begin(md.db()));
   for (const PendingImport& import : imports) {
     if (import.manifest.generated) continue;
-    for (size_t i = 0; i < import.layers.size(); ++i) {
-      const Descriptor& b = import.layers[i]->blob;
-      STRATA_TRY(md.AddLayerBlob(LayerBlob{.diff_id = import.diff_ids[i],
-                                           .digest = b.digest,
-                                           .media_type = b.media_type,
-                                           .size = b.size}));
-    }
     STRATA_TRY(md.AddImageManifest(ImageManifestRecord{.image_id = import.image_id,
                                                        .digest = import.manifest.digest(),
                                                        .media_type = import.manifest.media_type}));

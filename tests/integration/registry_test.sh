@@ -7,7 +7,7 @@
 # (blocked registries, mirrors, ambiguous short names).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 source "$(dirname "${BASH_SOURCE[0]}")/fixtures.sh"
-source "$(dirname "${BASH_SOURCE[0]}")/registry_lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/registry_env.sh"
 need_peer docker docker-registry python3 jq curl htpasswd skopeo
 ensure_fixtures
 need_strata_cmd pull push login logout copy resolve
@@ -83,6 +83,16 @@ assert_eq "$WANT_ID" "$(DOCKER_HOST=$PEER dk image inspect -f '{{.Id}}' "$REG/st
 assert_match "Digest: $ST_DIGEST" "$(cat "$WORK/dkpull.out")" "docker sees strata's manifest digest"
 got=$(DOCKER_HOST=$PEER dk history --no-trunc --format '{{json .}}' "$REG/st/rich:1" | jq -c '{CreatedBy, Size, Comment}')
 assert_eq "$want" "$got" "docker history of strata's push equals the original"
+
+# A pulled image keeps the registry's blobs, not a second copy of each tar: save rebuilds the
+# tars from them, and docker loads the result with the same ID.
+in_store "$S" fsck
+assert_eq 0 "$RC" "fsck of a pulled store is clean ($ERR)"
+in_store "$S" save -o "$WORK/pulled.tar" "$REG/dk/rich:1"
+assert_eq 0 "$RC" "save of a pulled image ($ERR)"
+DOCKER_HOST=$PEER dk load -i "$WORK/pulled.tar" >/dev/null 2>&1 || not_ok "docker load of a pulled image's save"
+assert_eq "$WANT_ID" "$(DOCKER_HOST=$PEER dk image inspect -f '{{.Id}}' "$REG/dk/rich:1" 2>&1)" \
+  "docker load of strata's save of a pulled image: same ID"
 
 # pull by digest into an empty store
 D=$WORK/s-digest
