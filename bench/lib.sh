@@ -23,6 +23,13 @@ OUT=$REPO/bench/out
 IMG=strata-bench/big:1
 mkdir -p "$BENCH_DIR" "$OUT"
 export TZ=UTC LC_ALL=C.UTF-8
+# One bench run at a time per BENCH_DIR: runs share the build daemon's data, the registry's
+# storage and the scratch stores, and would also disturb each other's timings.
+exec 9>"$BENCH_DIR/lock"
+flock -n 9 || {
+  echo "bench: another bench run holds $BENCH_DIR/lock; waiting" >&2
+  flock 9
+}
 
 bench_require() { # bench_require TOOL...: exit unless every tool is on PATH
   local t
@@ -47,7 +54,7 @@ start_daemon() { # start_daemon DATA_ROOT
   DAEMON_SOCK=$DAEMON_EXEC/d.sock
   setsid dockerd --data-root "$1" --exec-root "$DAEMON_EXEC/x" --host "unix://$DAEMON_SOCK" \
     --pidfile "$DAEMON_EXEC/pid" --iptables=false --ip-masq=false --bridge=none \
-    --log-level=warn </dev/null >>"$BENCH_DIR/dockerd.log" 2>&1 &
+    --log-level=warn </dev/null >>"$BENCH_DIR/dockerd.log" 2>&1 9>&- &
   DAEMON_PID=$!
   DK=(env "DOCKER_CONFIG=$BENCH_DIR/cli" "$DOCKER" -H "unix://$DAEMON_SOCK")
   local i

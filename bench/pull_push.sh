@@ -62,7 +62,7 @@ health:
   storagedriver:
     enabled: false
 EOF
-  setsid docker-registry serve "$BENCH_DIR/registry.yml" </dev/null >>"$BENCH_DIR/registry.log" 2>&1 &
+  setsid docker-registry serve "$BENCH_DIR/registry.yml" </dev/null >>"$BENCH_DIR/registry.log" 2>&1 9>&- &
   REG_PID=$!
   local i
   for ((i = 0; i < 300; i++)); do
