@@ -68,9 +68,6 @@ Status PullOne(Store& store, RegistryAccess& access, const Reference& ref, const
       return tl::unexpected(pulled.error());
     }
     if (!f.quiet) {
-      for (const CommitEvent& ev : pulled->events) {
-        (void)ev;  // docker pull does not announce moved tags
-      }
       std::cout << "Digest: " << pulled->digest.str() << "\n";
       const std::string familiar = ref.FamiliarString();
       std::cout << (pulled->up_to_date ? "Status: Image is up to date for "
