@@ -7,7 +7,7 @@
 # (blocked registries, mirrors, ambiguous short names).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 source "$(dirname "${BASH_SOURCE[0]}")/fixtures.sh"
-source "$(dirname "${BASH_SOURCE[0]}")/registry_env.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/registry_lib.sh"
 need_peer docker docker-registry python3 jq curl htpasswd skopeo
 ensure_fixtures
 need_strata_cmd pull push login logout copy resolve
