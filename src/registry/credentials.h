@@ -1,9 +1,13 @@
-// docker's credential store: ~/.docker/config.json ("auths", "credsStore", "credHelpers") and
-// the docker-credential-<name> helper programs, so `docker login` and `strata login` share
-// credentials. Docker Hub is keyed "https://index.docker.io/v1/", other registries by host.
-// Not thread-safe for writes; lookups may run concurrently.
+// docker's credential store: config.json ("auths", "credsStore", "credHelpers") and the
+// docker-credential-<name> helper programs, so `docker login` and `strata login` share
+// credentials. Docker Hub is keyed "https://index.docker.io/v1/", other registries by host;
+// keys written as "https://host" or "http://host/v2/" are found too when reading.
+// Writes keep every other key of config.json and replace the file atomically (mode 0600).
+// A CredentialStore holds only its path: lookups may run concurrently; concurrent writers (two
+// logins at once) race on the file as they do with docker.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 
@@ -19,13 +23,26 @@ class CredentialStore {
   explicit CredentialStore(std::string path = DefaultPath()) : path_(std::move(path)) {}
 
   // `host`: a registry host as in a reference ("docker.io", "127.0.0.1:5000") or an endpoint
-  // host ("registry-1.docker.io").
+  // host ("registry-1.docker.io"). nullopt: no credentials for it (a helper's "credentials not
+  // found" included). A helper that fails otherwise, or a config.json that is not JSON, is an
+  // error.
   Result<std::optional<Credentials>> Get(const std::string& host) const;
+  // Through the host's helper when config.json names one (leaving an empty "auths" entry, as
+  // docker does), else base64 user:password in "auths" (plus "identitytoken" when set).
   Status Put(const std::string& host, const Credentials& credentials) const;
-  // Returns false when there was nothing to remove.
+  // From the helper and from "auths" (every spelling of the host's key). False when there was
+  // nothing to remove.
   Result<bool> Erase(const std::string& host) const;
+  // Every server with credentials: config.json key -> username ("<token>" for identity tokens),
+  // from "auths" and from the helpers' `list`.
+  Result<std::map<std::string, std::string>> List() const;
+  // The docker-credential-<name> program that keeps `host`'s credentials, or "" for config.json.
+  Result<std::string> HelperFor(const std::string& host) const;
 
-  CredentialLookup Lookup() const;  // for RegistryClient; errors count as "no credentials"
+  // For RegistryClient. Answers are cached per host for the lookup's lifetime (one helper run
+  // per registry, not per token fetch). The type has no room for errors: a broken config.json
+  // or helper counts as "no credentials" (the registry's 401 then says what is missing).
+  CredentialLookup Lookup() const;
 
   const std::string& path() const { return path_; }
 
