@@ -1,31 +1,23 @@
 #include "registry/registry_policy.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <toml++/toml.h>
 
 #include <cstdlib>
-#include <set>
+#include <cstring>
 
 #include "util/file.h"
 
 namespace strata {
 namespace {
 
-constexpr std::string_view kDockerHub = "docker.io";
+// Docker Hub's API host: "docker.io" is only the name's domain.
 constexpr std::string_view kDockerHubEndpoint = "registry-1.docker.io";
 
-Result<std::string> StringValue(const toml::node& node, const std::string& where) {
-  if (auto s = node.value<std::string>()) return *s;
-  return Fail(where + " must be a string");
-}
-
-Result<bool> BoolValue(const toml::node& node, const std::string& where) {
-  if (auto b = node.value<bool>()) return *b;
-  return Fail(where + " must be true or false");
-}
-
-std::string At(const std::string& source, const toml::node& node) {
-  const auto& s = node.source();
-  return source + ":" + std::to_string(s.begin.line);
+std::string Position(const std::string& source, const toml::source_region& region) {
+  return source + ":" + std::to_string(region.begin.line) + ":" +
+         std::to_string(region.begin.column);
 }
 
 // Splits "host[/path]" into host and path.
@@ -35,37 +27,275 @@ std::pair<std::string, std::string> SplitLocation(const std::string& location) {
   return {location.substr(0, slash), location.substr(slash + 1)};
 }
 
-std::string JoinPath(const std::string& a, const std::string& b) {
-  if (a.empty()) return b;
-  if (b.empty()) return a;
-  return a + "/" + b;
+std::string NormalizeHubHost(const std::string& host) {
+  return host == kLegacyDefaultDomain ? std::string(kDefaultDomain) : host;
+}
+
+std::string EndpointHost(const std::string& host) {
+  return host == kDefaultDomain || host == kLegacyDefaultDomain ? std::string(kDockerHubEndpoint)
+                                                                : host;
+}
+
+// host[:port] without the port; "[::1]:5000" -> "[::1]".
+std::string_view WithoutPort(std::string_view host) {
+  size_t colon = host.rfind(':');
+  if (colon == std::string_view::npos) return host;
+  size_t bracket = host.rfind(']');
+  if (bracket != std::string_view::npos && bracket > colon) return host;
+  if (host.front() != '[' && host.find(':') != colon) return host;  // bare IPv6
+  return host.substr(0, colon);
+}
+
+// A host that can start a fully qualified name: what IsQualifiedName sees as a registry.
+bool IsRegistryHost(std::string_view host) {
+  return IsValidDomain(host) &&
+         (host.find_first_of(".:") != std::string_view::npos || host == "localhost");
+}
+
+// "host[/path]" where host names a registry.
+bool IsValidLocation(const std::string& location) {
+  auto [host, path] = SplitLocation(location);
+  return IsRegistryHost(host) && (path.empty() || IsValidPath(path));
+}
+
+bool IsWildcard(const std::string& prefix) { return prefix.rfind("*.", 0) == 0; }
+
+// Reads one TOML file into a policy, checking every key and value.
+class PolicyParser {
+ public:
+  explicit PolicyParser(std::string source) : source_(std::move(source)) {}
+
+  Result<std::vector<std::string>> SearchRegistries(const toml::node& node,
+                                                    const std::string& where) {
+    const toml::array* array = node.as_array();
+    if (array == nullptr) return Fail(where + " must be an array of registry hosts");
+    std::vector<std::string> out;
+    for (const toml::node& entry : *array) {
+      const std::string at = Position(source_, entry.source()) + ": unqualified-search-registries";
+      STRATA_ASSIGN(host, String(entry, at));
+      if (!IsRegistryHost(host)) {
+        return Fail(at + ": \"" + host +
+                    "\" is not a registry host (like \"quay.io\" or \"127.0.0.1:5000\")");
+      }
+      out.push_back(NormalizeHubHost(host));
+    }
+    return out;
+  }
+
+  Result<std::map<std::string, std::string>> Aliases(const toml::node& node,
+                                                     const std::string& where) {
+    const toml::table* table = node.as_table();
+    if (table == nullptr) return Fail(where + " must be a table ([aliases])");
+    std::map<std::string, std::string> out;
+    for (const auto& [key, value] : *table) {
+      const std::string name(key.str());
+      const std::string at = Position(source_, key.source()) + ": aliases.\"" + name + "\"";
+      STRATA_ASSIGN(target, String(value, at));
+      if (!ParseName(name) || IsQualifiedName(name)) {
+        return Fail(at + ": an alias must be a short name (like \"myapp\" or \"team/myapp\")");
+      }
+      if (!ParseName(target) || !IsQualifiedName(target)) {
+        return Fail(at + ": the alias target \"" + target +
+                    "\" must be a fully qualified repository without tag or digest (like "
+                    "\"quay.io/team/myapp\")");
+      }
+      auto normalized = ParseNormalizedNamed(target);
+      if (!normalized) return Wrap(at + ": \"" + target + "\"", normalized.error());
+      out[name] = normalized->Name();
+    }
+    return out;
+  }
+
+  Result<std::vector<RegistryRule>> Registries(const toml::node& node, const std::string& where) {
+    const toml::array* array = node.as_array();
+    if (array == nullptr) {
+      return Fail(where + " must be an array of tables: write [[registry]], not [registry]");
+    }
+    std::vector<RegistryRule> rules;
+    for (const toml::node& entry : *array) {
+      const toml::table* table = entry.as_table();
+      const std::string at = Position(source_, entry.source()) + ": [[registry]]";
+      if (table == nullptr) return Fail(at + " entries must be tables");
+      STRATA_ASSIGN(rule, Registry(*table, at));
+      for (const RegistryRule& other : rules) {
+        if (other.prefix == rule.prefix) {
+          return Fail(at + ": prefix \"" + rule.prefix +
+                      "\" is already used by the [[registry]] at " + other.origin +
+                      " (which one applies would be a guess)");
+        }
+      }
+      rules.push_back(std::move(rule));
+    }
+    return rules;
+  }
+
+ private:
+  Result<std::string> String(const toml::node& node, const std::string& where) {
+    if (auto s = node.value<std::string>()) return *s;
+    return Fail(where + " must be a string");
+  }
+  Result<bool> Bool(const toml::node& node, const std::string& where) {
+    if (auto b = node.value<bool>()) return *b;
+    return Fail(where + " must be true or false");
+  }
+
+  Result<RegistryRule> Registry(const toml::table& table, const std::string& at) {
+    RegistryRule rule;
+    rule.origin = source_ + ":" + std::to_string(table.source().begin.line);
+    bool explicit_mirror_use = false;
+    for (const auto& [key, value] : table) {
+      const std::string name(key.str());
+      const std::string where = Position(source_, key.source()) + ": registry." + name;
+      if (name == "prefix") {
+        STRATA_ASSIGN(s, String(value, where));
+        rule.prefix = s;
+      } else if (name == "location") {
+        STRATA_ASSIGN(s, String(value, where));
+        if (!IsValidLocation(s)) {
+          return Fail(where + ": \"" + s + "\" is not host[:port][/path]");
+        }
+        rule.location = s;
+      } else if (name == "insecure") {
+        STRATA_ASSIGN(b, Bool(value, where));
+        rule.insecure = b;
+      } else if (name == "blocked") {
+        STRATA_ASSIGN(b, Bool(value, where));
+        rule.blocked = b;
+      } else if (name == "mirror-by-digest-only") {
+        STRATA_ASSIGN(b, Bool(value, where));
+        rule.mirror_by_digest_only = b;
+      } else if (name == "ca-file" || name == "cert-file" || name == "key-file") {
+        STRATA_ASSIGN(s, String(value, where));
+        if (s.empty()) return Fail(where + " must not be empty");
+        (name == "ca-file"     ? rule.ca_file
+         : name == "cert-file" ? rule.cert_file
+                               : rule.key_file) = s;
+      } else if (name == "mirror") {
+        const toml::array* mirrors = value.as_array();
+        if (mirrors == nullptr) {
+          return Fail(where + " must be an array of tables: write [[registry.mirror]]");
+        }
+        for (const toml::node& m : *mirrors) {
+          const toml::table* mt = m.as_table();
+          if (mt == nullptr) return Fail(where + " entries must be tables");
+          STRATA_ASSIGN(mirror, Mirror(*mt, Position(source_, m.source()) + ": [[registry.mirror]]",
+                                       &explicit_mirror_use));
+          rule.mirrors.push_back(std::move(mirror));
+        }
+      } else {
+        return Fail(where +
+                    ": unknown key (known: prefix, location, insecure, blocked, "
+                    "mirror-by-digest-only, ca-file, cert-file, key-file, mirror)");
+      }
+    }
+    // As in registries.conf, a rule without a prefix is about its location.
+    if (rule.prefix.empty()) rule.prefix = rule.location;
+    if (rule.prefix.empty()) return Fail(at + " needs a prefix (or a location)");
+    if (IsWildcard(rule.prefix)) {
+      const std::string domain = rule.prefix.substr(2);
+      if (!IsValidDomain(domain) || domain.find_first_of(":/") != std::string::npos) {
+        return Fail(at + ": prefix \"" + rule.prefix +
+                    "\": a wildcard prefix is \"*.\" followed by a DNS name, like "
+                    "\"*.example.com\"");
+      }
+      if (!rule.location.empty()) {
+        return Fail(at + ": prefix \"" + rule.prefix +
+                    "\": a wildcard prefix cannot have a location (what would it rewrite?)");
+      }
+    } else {
+      auto [host, path] = SplitLocation(rule.prefix);
+      if (!IsRegistryHost(host) || (!path.empty() && !IsValidPath(path))) {
+        return Fail(at + ": prefix \"" + rule.prefix +
+                    "\" does not start with a registry host (like \"docker.io\", "
+                    "\"quay.io/team\" or \"*.example.com\"), so no name could match it");
+      }
+      rule.prefix = path.empty() ? NormalizeHubHost(host) : NormalizeHubHost(host) + "/" + path;
+    }
+    if (rule.cert_file.empty() != rule.key_file.empty()) {
+      return Fail(at + " (prefix \"" + rule.prefix +
+                  "\"): cert-file and key-file go together (a client certificate needs its key)");
+    }
+    if (rule.mirror_by_digest_only && explicit_mirror_use) {
+      return Fail(at + " (prefix \"" + rule.prefix +
+                  "\"): mirror-by-digest-only conflicts with a mirror's pull-from-mirror");
+    }
+    return rule;
+  }
+
+  Result<MirrorRule> Mirror(const toml::table& table, const std::string& at, bool* explicit_use) {
+    MirrorRule mirror;
+    for (const auto& [key, value] : table) {
+      const std::string name(key.str());
+      const std::string where = Position(source_, key.source()) + ": registry.mirror." + name;
+      if (name == "location") {
+        STRATA_ASSIGN(s, String(value, where));
+        if (!IsValidLocation(s)) return Fail(where + ": \"" + s + "\" is not host[:port][/path]");
+        mirror.location = s;
+      } else if (name == "insecure") {
+        STRATA_ASSIGN(b, Bool(value, where));
+        mirror.insecure = b;
+      } else if (name == "pull-from-mirror") {
+        STRATA_ASSIGN(s, String(value, where));
+        if (s == "all") {
+          mirror.use = MirrorUse::kAll;
+        } else if (s == "digest-only") {
+          mirror.use = MirrorUse::kDigestOnly;
+        } else if (s == "tag-only") {
+          mirror.use = MirrorUse::kTagOnly;
+        } else {
+          return Fail(where + ": \"" + s + "\" is not one of all, digest-only, tag-only");
+        }
+        *explicit_use = true;
+      } else {
+        return Fail(where + ": unknown key (known: location, insecure, pull-from-mirror)");
+      }
+    }
+    if (mirror.location.empty()) return Fail(at + " needs a location");
+    return mirror;
+  }
+
+  std::string source_;
+};
+
+template <typename Error>
+tl::unexpected<strata::Error> ParseFailure(const std::string& source, const Error& e) {
+  return Fail(Position(source, e.source()) + ": " + std::string(e.description()));
 }
 
 }  // namespace
 
 bool IsLoopbackHost(std::string_view host) {
-  std::string h(host);
-  if (!h.empty() && h[0] == '[') {
-    size_t close = h.find(']');
-    h = h.substr(1, close == std::string::npos ? std::string::npos : close - 1);
-    return h == "::1";
+  std::string h(WithoutPort(host));
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  if (h == "localhost") return true;
+  in_addr v4{};
+  if (::inet_pton(AF_INET, h.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (::inet_pton(AF_INET6, h.c_str(), &v6) == 1) {
+    if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+    return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
   }
-  size_t colon = h.rfind(':');
-  if (colon != std::string::npos && h.find(':') == colon) h = h.substr(0, colon);
-  if (h == "localhost" || h == "::1") return true;
-  return h.rfind("127.", 0) == 0;
+  return false;
+}
+
+bool IsQualifiedName(std::string_view text) {
+  size_t slash = text.find('/');
+  if (slash == std::string_view::npos) return false;
+  std::string_view first = text.substr(0, slash);
+  return first.find_first_of(".:") != std::string_view::npos || first == "localhost";
 }
 
 Result<RegistryPolicy> RegistryPolicy::Load(const std::string& path) {
+  std::string named = path;
+  if (named.empty()) {
+    if (const char* env = std::getenv("STRATA_REGISTRIES_CONFIG"); env && *env) named = env;
+  }
+  if (!named.empty()) {
+    auto text = ReadFile(named);
+    if (!text) return Wrap("registries config " + named, text.error());
+    return Parse(*text, named);
+  }
   std::vector<std::string> candidates;
-  if (!path.empty()) {
-    STRATA_ASSIGN(text, ReadFile(path));
-    return Parse(text, path);
-  }
-  if (const char* env = std::getenv("STRATA_REGISTRIES_CONFIG"); env && *env) {
-    STRATA_ASSIGN(text, ReadFile(env));
-    return Parse(text, env);
-  }
   if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg) {
     candidates.push_back(std::string(xdg) + "/strata/registries.toml");
   } else if (const char* home = std::getenv("HOME"); home && *home) {
@@ -74,145 +304,76 @@ Result<RegistryPolicy> RegistryPolicy::Load(const std::string& path) {
   candidates.push_back("/etc/strata/registries.toml");
   for (const std::string& c : candidates) {
     if (!PathExists(c)) continue;
-    STRATA_ASSIGN(text, ReadFile(c));
-    return Parse(text, c);
+    auto text = ReadFile(c);
+    if (!text) return Wrap("registries config " + c, text.error());
+    return Parse(*text, c);
   }
   return RegistryPolicy{};
 }
 
 Result<RegistryPolicy> RegistryPolicy::Parse(std::string_view text, const std::string& source) {
+#if TOML_EXCEPTIONS
   toml::table table;
   try {
     table = toml::parse(text, source);
   } catch (const toml::parse_error& e) {
-    return Fail(source + ":" + std::to_string(e.source().begin.line) + ":" +
-                std::to_string(e.source().begin.column) + ": " + std::string(e.description()));
+    return ParseFailure(source, e);
   }
+#else
+  toml::parse_result parsed = toml::parse(text, source);
+  if (!parsed) return ParseFailure(source, parsed.error());
+  toml::table table = std::move(parsed).table();
+#endif
   RegistryPolicy policy;
   policy.source_ = source;
+  PolicyParser parser(source);
   for (const auto& [key, node] : table) {
     const std::string k(key.str());
-    const std::string where = At(source, node) + ": " + k;
+    const std::string where = Position(source, key.source()) + ": " + k;
     if (k == "unqualified-search-registries") {
-      const toml::array* arr = node.as_array();
-      if (arr == nullptr) return Fail(where + " must be an array of registry names");
-      for (const toml::node& r : *arr) {
-        STRATA_ASSIGN(s, StringValue(r, where));
-        policy.search_.push_back(s);
-      }
+      STRATA_ASSIGN(search, parser.SearchRegistries(node, where));
+      policy.search_ = std::move(search);
     } else if (k == "aliases") {
-      const toml::table* t = node.as_table();
-      if (t == nullptr) return Fail(where + " must be a table");
-      for (const auto& [name, value] : *t) {
-        STRATA_ASSIGN(s, StringValue(value, where + "." + std::string(name.str())));
-        auto target = ParseNormalizedNamed(s);
-        if (!target || target->domain().empty() || s.find('/') == std::string::npos) {
-          return Fail(where + "." + std::string(name.str()) +
-                      ": an alias must name a fully qualified repository, not \"" + s + "\"");
-        }
-        policy.aliases_[std::string(name.str())] = s;
-      }
+      STRATA_ASSIGN(aliases, parser.Aliases(node, where));
+      policy.aliases_ = std::move(aliases);
     } else if (k == "registry") {
-      const toml::array* arr = node.as_array();
-      if (arr == nullptr) return Fail(where + " must be an array of tables ([[registry]])");
-      for (const toml::node& entry : *arr) {
-        const toml::table* t = entry.as_table();
-        if (t == nullptr) return Fail(where + " entries must be tables");
-        RegistryRule rule;
-        for (const auto& [rk, rv] : *t) {
-          const std::string name(rk.str());
-          const std::string at = At(source, rv) + ": registry." + name;
-          if (name == "prefix") {
-            STRATA_ASSIGN(s, StringValue(rv, at));
-            rule.prefix = s;
-          } else if (name == "location") {
-            STRATA_ASSIGN(s, StringValue(rv, at));
-            rule.location = s;
-          } else if (name == "insecure") {
-            STRATA_ASSIGN(b, BoolValue(rv, at));
-            rule.insecure = b;
-          } else if (name == "blocked") {
-            STRATA_ASSIGN(b, BoolValue(rv, at));
-            rule.blocked = b;
-          } else if (name == "ca-file") {
-            STRATA_ASSIGN(s, StringValue(rv, at));
-            rule.ca_file = s;
-          } else if (name == "cert-file") {
-            STRATA_ASSIGN(s, StringValue(rv, at));
-            rule.cert_file = s;
-          } else if (name == "key-file") {
-            STRATA_ASSIGN(s, StringValue(rv, at));
-            rule.key_file = s;
-          } else if (name == "mirror") {
-            const toml::array* mirrors = rv.as_array();
-            if (mirrors == nullptr)
-              return Fail(at + " must be an array of tables ([[registry.mirror]])");
-            for (const toml::node& m : *mirrors) {
-              const toml::table* mt = m.as_table();
-              if (mt == nullptr) return Fail(at + " entries must be tables");
-              MirrorRule mirror;
-              for (const auto& [mk, mv] : *mt) {
-                const std::string mname(mk.str());
-                const std::string mat = At(source, mv) + ": registry.mirror." + mname;
-                if (mname == "location") {
-                  STRATA_ASSIGN(s, StringValue(mv, mat));
-                  mirror.location = s;
-                } else if (mname == "insecure") {
-                  STRATA_ASSIGN(b, BoolValue(mv, mat));
-                  mirror.insecure = b;
-                } else {
-                  return Fail(mat + ": unknown key (known: location, insecure)");
-                }
-              }
-              if (mirror.location.empty()) return Fail(at + ": a mirror needs a location");
-              rule.mirrors.push_back(mirror);
-            }
-          } else {
-            return Fail(at +
-                        ": unknown key (known: prefix, location, insecure, blocked, "
-                        "ca-file, cert-file, key-file, mirror)");
-          }
-        }
-        if (rule.prefix.empty()) rule.prefix = rule.location;
-        if (rule.prefix.empty()) return Fail(where + ": a [[registry]] needs a prefix");
-        policy.rules_.push_back(std::move(rule));
-      }
+      STRATA_ASSIGN(rules, parser.Registries(node, where));
+      policy.rules_ = std::move(rules);
     } else {
       return Fail(where +
-                  ": unknown key (known: unqualified-search-registries, aliases, "
-                  "registry)");
+                  ": unknown key (known: unqualified-search-registries, aliases, registry)");
     }
   }
   return policy;
 }
 
-const RegistryRule* RegistryPolicy::Match(const Reference& name) const {
+const RegistryRule* RegistryPolicy::MatchingRule(const Reference& name) const {
   const std::string full = name.Name();
+  const std::string_view host = WithoutPort(name.domain());
   const RegistryRule* best = nullptr;
-  size_t best_len = 0;
   for (const RegistryRule& r : rules_) {
     bool match = false;
-    if (r.prefix.rfind("*.", 0) == 0) {
-      const std::string suffix = r.prefix.substr(1);  // ".example.com"
-      const std::string& d = name.domain();
-      match = d.size() > suffix.size() &&
-              d.compare(d.size() - suffix.size(), suffix.size(), suffix) == 0;
+    if (IsWildcard(r.prefix)) {
+      const std::string_view suffix = std::string_view(r.prefix).substr(1);  // ".example.com"
+      match = host.size() > suffix.size() && host.ends_with(suffix);
     } else {
-      match = full == r.prefix || full.rfind(r.prefix + "/", 0) == 0;
+      match = full == r.prefix || full.starts_with(r.prefix + "/");
     }
-    if (match && r.prefix.size() > best_len) {
+    if (!match) continue;
+    // Longest prefix wins; on a tie the exact prefix beats the wildcard.
+    if (best == nullptr || r.prefix.size() > best->prefix.size() ||
+        (r.prefix.size() == best->prefix.size() && IsWildcard(best->prefix))) {
       best = &r;
-      best_len = r.prefix.size();
     }
   }
   return best;
 }
 
 Status RegistryPolicy::CheckAllowed(const Reference& name) const {
-  const RegistryRule* rule = Match(name);
+  const RegistryRule* rule = MatchingRule(name);
   if (rule != nullptr && rule->blocked) {
     return Fail("registry " + name.domain() + " is blocked: " + name.Name() +
-                " matches the blocked prefix \"" + rule->prefix + "\" in " + source_);
+                " matches the blocked prefix \"" + rule->prefix + "\" in " + rule->origin);
   }
   return {};
 }
@@ -221,101 +382,125 @@ Result<RegistryPolicy::Resolution> RegistryPolicy::Resolve(std::string_view text
   auto strict = ParseReference(text);
   if (!strict) return Wrap("invalid reference \"" + std::string(text) + "\"", strict.error());
   Resolution out;
-  auto finish = [&](Reference ref) -> Status {
+  auto add = [&](Reference ref) -> Status {
     ref = TagNameOnly(std::move(ref));
     STRATA_TRY(CheckAllowed(ref));
     out.candidates.push_back(std::move(ref));
     return {};
   };
+  // The repository `name` with the tag and digest the user typed.
   auto with_tag_and_digest = [&](std::string name) {
     if (strict->tag()) name += ":" + *strict->tag();
     if (strict->digest()) name += "@" + strict->digest()->str();
     return name;
   };
-  // docker's rule: the first component names a registry only if it has a '.' or ':' or is
-  // "localhost"; otherwise the whole name is a short name.
-  const std::string first(text.substr(0, text.find('/')));
-  const bool qualified = text.find('/') != std::string_view::npos &&
-                         (first.find_first_of(".:") != std::string::npos || first == "localhost");
-  if (qualified) {
+  if (IsQualifiedName(text)) {
     STRATA_ASSIGN(ref, ParseNormalizedNamed(text));
-    STRATA_TRY(finish(ref));
+    STRATA_TRY(add(ref));
     out.reason = "fully qualified name";
     return out;
   }
   const std::string short_name = strict->Name();
   if (auto alias = aliases_.find(short_name); alias != aliases_.end()) {
     STRATA_ASSIGN(ref, ParseNormalizedNamed(with_tag_and_digest(alias->second)));
-    STRATA_TRY(finish(ref));
+    STRATA_TRY(add(ref));
     out.reason = "alias from " + source_ + ": " + short_name + " -> " + alias->second;
     return out;
   }
   if (search_.empty()) {
     STRATA_ASSIGN(ref, ParseNormalizedNamed(text));
-    STRATA_TRY(finish(ref));
-    out.reason = "short name: docker.io, as docker reads it (no search registries configured)";
+    STRATA_TRY(add(ref));
+    out.reason = source_.empty()
+                     ? "short name: docker.io, as docker reads it (no registries config)"
+                     : "short name: docker.io, as docker reads it (" + source_ +
+                           " sets no unqualified-search-registries)";
     return out;
   }
-  std::string list;
+  std::string searched, skipped;
   for (const std::string& registry : search_) {
     STRATA_ASSIGN(ref, ParseNormalizedNamed(with_tag_and_digest(registry + "/" + short_name)));
-    if (!CheckAllowed(TagNameOnly(ref))) continue;  // a blocked registry is not searched
-    STRATA_TRY(finish(ref));
-    list += (list.empty() ? "" : ", ") + registry;
+    if (!CheckAllowed(TagNameOnly(ref))) {  // a blocked registry is not searched
+      skipped += (skipped.empty() ? "" : ", ") + registry;
+      continue;
+    }
+    STRATA_TRY(add(ref));
+    searched += (searched.empty() ? "" : ", ") + registry;
   }
   if (out.candidates.empty()) {
     return Fail("short name \"" + std::string(text) + "\": every search registry in " + source_ +
-                " is blocked");
+                " blocks it ([" + skipped + "])");
   }
   out.search = out.candidates.size() > 1;
-  out.reason = "short name: search registries [" + list + "] from " + source_;
+  out.reason = "short name: search registries [" + searched + "] from " + source_;
+  if (!skipped.empty()) out.reason += " (blocked, not searched: " + skipped + ")";
   return out;
 }
+
+namespace {
+
+// The endpoint host and repository of `name` when `location` replaces the rule's prefix (for a
+// wildcard rule, the name's registry host).
+Result<std::pair<std::string, std::string>> Rewrite(const RegistryRule& rule,
+                                                    const std::string& location,
+                                                    const Reference& name) {
+  const std::string rewritten = IsWildcard(rule.prefix)
+                                    ? location + "/" + name.path()
+                                    : location + name.Name().substr(rule.prefix.size());
+  auto [host, repository] = SplitLocation(rewritten);
+  if (repository.empty()) {
+    return Fail(name.Name() + ": location \"" + location + "\" of the [[registry]] at " +
+                rule.origin + " leaves no repository path (give the location a path)");
+  }
+  return std::make_pair(host, repository);
+}
+
+}  // namespace
 
 Result<std::vector<PolicyRoute>> RegistryPolicy::PullRoutes(const Reference& name) const {
   STRATA_TRY(CheckAllowed(name));
   std::vector<PolicyRoute> routes;
-  const RegistryRule* rule = Match(name);
+  const RegistryRule* rule = MatchingRule(name);
   if (rule != nullptr) {
-    // The part of the name below the prefix ("library/busybox" under "docker.io").
-    std::string rest = name.Name().size() > rule->prefix.size() && rule->prefix[0] != '*'
-                           ? name.Name().substr(rule->prefix.size() + 1)
-                           : name.path();
+    const bool by_digest = name.digest().has_value();
     for (const MirrorRule& m : rule->mirrors) {
-      auto [host, path] = SplitLocation(m.location);
+      const MirrorUse use = rule->mirror_by_digest_only ? MirrorUse::kDigestOnly : m.use;
+      if ((use == MirrorUse::kDigestOnly && !by_digest) ||
+          (use == MirrorUse::kTagOnly && by_digest)) {
+        continue;
+      }
+      STRATA_ASSIGN(target, Rewrite(*rule, m.location, name));
       PolicyRoute r;
-      r.endpoint.host = host;
-      r.endpoint.insecure = m.insecure || IsLoopbackHost(host);
-      r.repository = JoinPath(path, rest);
+      r.endpoint.host = EndpointHost(target.first);
+      r.endpoint.insecure = m.insecure || IsLoopbackHost(target.first);
+      r.repository = target.second;
       r.mirror = true;
       routes.push_back(std::move(r));
     }
   }
-  STRATA_ASSIGN(push, PushRoute(name));
-  routes.push_back(std::move(push));
+  STRATA_ASSIGN(registry, PushRoute(name));
+  routes.push_back(std::move(registry));
   return routes;
 }
 
 Result<PolicyRoute> RegistryPolicy::PushRoute(const Reference& name) const {
   STRATA_TRY(CheckAllowed(name));
-  const RegistryRule* rule = Match(name);
-  PolicyRoute r;
+  const RegistryRule* rule = MatchingRule(name);
   std::string host = name.domain();
-  std::string repo = name.path();
-  if (rule != nullptr && !rule->location.empty() && rule->prefix[0] != '*') {
-    const std::string rewritten = rule->location + name.Name().substr(rule->prefix.size());
-    auto [h, p] = SplitLocation(rewritten);
-    host = h;
-    repo = p;
+  std::string repository = name.path();
+  if (rule != nullptr && !rule->location.empty()) {
+    STRATA_ASSIGN(target, Rewrite(*rule, rule->location, name));
+    host = target.first;
+    repository = target.second;
   }
-  r.endpoint.host = host == kDockerHub ? std::string(kDockerHubEndpoint) : host;
+  PolicyRoute r;
+  r.endpoint.host = EndpointHost(host);
   r.endpoint.insecure = (rule != nullptr && rule->insecure) || IsLoopbackHost(host);
   if (rule != nullptr) {
     r.endpoint.ca_file = rule->ca_file;
     r.endpoint.cert_file = rule->cert_file;
     r.endpoint.key_file = rule->key_file;
   }
-  r.repository = repo;
+  r.repository = repository;
   return r;
 }
 
