@@ -21,11 +21,12 @@ constexpr std::string_view kManifestAccept =
     "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, "
     "application/vnd.docker.distribution.manifest.v1+prettyjws;q=0.5";
 
-std::string UrlEscape(std::string_view s) {
+// Percent-encodes all but unreserved characters and those in `keep`.
+std::string PercentEscape(std::string_view s, std::string_view keep) {
   std::string out;
   for (char c : s) {
     if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
-        c == '~' || c == '/' || c == ':') {
+        c == '~' || keep.find(c) != std::string_view::npos) {
       out += c;
     } else {
       char buf[4];
@@ -36,20 +37,8 @@ std::string UrlEscape(std::string_view s) {
   return out;
 }
 
-std::string QueryEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
-        c == '~') {
-      out += c;
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
-      out += buf;
-    }
-  }
-  return out;
-}
+std::string UrlEscape(std::string_view s) { return PercentEscape(s, "/:"); }  // path segments
+std::string QueryEscape(std::string_view s) { return PercentEscape(s, ""); }
 
 // "CODE: message" from a registry's JSON error body, or the status alone.
 std::string RegistryError(const HttpResponse& r) {

@@ -14,6 +14,7 @@
 #include "transport/platform.h"
 #include "transport/store_transport.h"
 #include "util/file.h"
+#include "util/parallel.h"
 
 namespace strata {
 namespace {
@@ -104,62 +105,36 @@ void Report(const PullOptions& options, const std::string& id, LayerStatus statu
 // failure and returns it.
 Status DownloadLayers(Store& store, const PullSource& source, std::vector<LayerJob>& jobs,
                       const PullOptions& options) {
-  std::atomic<size_t> next{0};
   std::atomic<bool> cancelled{false};
-  std::mutex mu;
-  std::optional<Error> first_error;
-  auto fail = [&](Error e) {
-    std::lock_guard<std::mutex> lock(mu);
-    if (!first_error) first_error = std::move(e);
-    cancelled = true;
-  };
-  auto work = [&] {
-    for (;;) {
-      if (cancelled) return;
-      size_t i = next++;
-      if (i >= jobs.size()) return;
-      LayerJob& job = jobs[i];
-      const std::string id = ShortId(job.blob.digest);
-      const uint64_t total = static_cast<uint64_t>(job.blob.size);
-      Report(options, id, LayerStatus::kDownloading, 0, total);
-      auto reader = source.client->GetBlob(source.repository, job.blob, [&](uint64_t done) {
-        Report(options, id, LayerStatus::kDownloading, done, total);
-      });
-      if (!reader) {
-        fail(Wrap("layer " + job.blob.digest.str(), reader.error()).value());
-        return;
-      }
-      CancellableReader input(**reader, cancelled);
-      StageOptions stage;
-      if (options.unpack) stage.unpack_dir = store.LayerDir(RandomHexId()) + ".unpacking";
-      // The registry's blob is kept (a push re-serves it); the tar is derived from it when
-      // needed, so it is not written a second time.
-      stage.store_tar = false;
-      auto staged = StageLayerBlob(store.content(), job.blob, input, stage);
-      if (!staged) {
-        if (!cancelled) fail(Wrap("layer " + job.blob.digest.str(), staged.error()).value());
-        return;
-      }
-      if (staged->layer.diff_id != job.diff_id) {
-        if (!staged->layer.unpacked_dir.empty()) (void)RemoveAll(staged->layer.unpacked_dir);
-        fail(Error{"invalid diffID for layer " + std::to_string(job.index) + " (blob " +
-                   job.blob.digest.str() + "): the config expects " + job.diff_id.str() +
-                   " but the layer hashes to " + staged->layer.diff_id.str()});
-        return;
-      }
-      Report(options, id, LayerStatus::kVerifying);
-      Report(options, id, LayerStatus::kDownloadComplete);
-      job.staged = std::make_shared<StagedBlob>(std::move(*staged));
+  auto download = [&](size_t i) -> Status {
+    LayerJob& job = jobs[i];
+    const std::string id = ShortId(job.blob.digest);
+    const uint64_t total = static_cast<uint64_t>(job.blob.size);
+    Report(options, id, LayerStatus::kDownloading, 0, total);
+    auto reader = source.client->GetBlob(source.repository, job.blob, [&](uint64_t done) {
+      Report(options, id, LayerStatus::kDownloading, done, total);
+    });
+    if (!reader) return Wrap("layer " + job.blob.digest.str(), reader.error());
+    CancellableReader input(**reader, cancelled);
+    StageOptions stage;
+    if (options.unpack) stage.unpack_dir = store.LayerDir(RandomHexId()) + ".unpacking";
+    // The registry's blob is kept (a push re-serves it); the tar is derived from it when
+    // needed, so it is not written a second time.
+    stage.store_tar = false;
+    auto staged = StageLayerBlob(store.content(), job.blob, input, stage);
+    if (!staged) return Wrap("layer " + job.blob.digest.str(), staged.error());
+    if (staged->layer.diff_id != job.diff_id) {
+      if (!staged->layer.unpacked_dir.empty()) (void)RemoveAll(staged->layer.unpacked_dir);
+      return Fail("invalid diffID for layer " + std::to_string(job.index) + " (blob " +
+                  job.blob.digest.str() + "): the config expects " + job.diff_id.str() +
+                  " but the layer hashes to " + staged->layer.diff_id.str());
     }
+    Report(options, id, LayerStatus::kVerifying);
+    Report(options, id, LayerStatus::kDownloadComplete);
+    job.staged = std::make_shared<StagedBlob>(std::move(*staged));
+    return {};
   };
-  const size_t workers = std::min<size_t>(
-      jobs.size(), static_cast<size_t>(std::max(1, options.max_concurrent_downloads)));
-  std::vector<std::thread> threads;
-  for (size_t i = 1; i < workers; ++i) threads.emplace_back(work);
-  if (workers > 0) work();
-  for (std::thread& t : threads) t.join();
-  if (first_error) return tl::unexpected(*first_error);
-  return {};
+  return RunParallel(jobs.size(), options.max_concurrent_downloads, download, cancelled);
 }
 
 // Removes what staging unpacked for layers that will not be committed.

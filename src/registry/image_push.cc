@@ -13,6 +13,7 @@
 #include "store/sqlite.h"
 #include "transport/image_transport.h"
 #include "transport/manifest.h"
+#include "util/parallel.h"
 
 namespace strata {
 namespace {
@@ -178,31 +179,12 @@ Result<std::optional<std::pair<ManifestBlob, ImageManifest>>> ReusableManifest(
 }
 
 Status RunTasks(PushContext& ctx, std::vector<BlobTask>& tasks) {
-  std::atomic<size_t> next{0};
-  std::mutex mu;
-  std::optional<Error> first_error;
-  auto work = [&] {
-    for (;;) {
-      if (ctx.cancelled) return;
-      size_t i = next++;
-      if (i >= tasks.size()) return;
-      auto st = ctx.PushLayer(tasks[i]);
-      if (!st) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (!first_error) first_error = Error{"layer " + tasks[i].id + ": " + st.error().message};
-        ctx.cancelled = true;
-        return;
-      }
-    }
+  auto push = [&](size_t i) -> Status {
+    auto st = ctx.PushLayer(tasks[i]);
+    if (!st) return Fail("layer " + tasks[i].id + ": " + st.error().message);
+    return {};
   };
-  const size_t workers = std::min<size_t>(
-      tasks.size(), static_cast<size_t>(std::max(1, ctx.options.max_concurrent_uploads)));
-  std::vector<std::thread> threads;
-  for (size_t i = 1; i < workers; ++i) threads.emplace_back(work);
-  if (workers > 0) work();
-  for (std::thread& t : threads) t.join();
-  if (first_error) return tl::unexpected(*first_error);
-  return {};
+  return RunParallel(tasks.size(), ctx.options.max_concurrent_uploads, push, ctx.cancelled);
 }
 
 }  // namespace
