@@ -84,7 +84,7 @@ class Metadata {
   Result<std::optional<LayerRecord>> FindLayerByDiffId(const Digest& diff_id);
 
   // Where blobs were seen in registries (blob_sources).
-  Status AddBlobSource(const BlobSource& source);  // idempotent
+  Status AddBlobSource(const BlobSource& source);                     // idempotent
   Result<std::vector<BlobSource>> BlobSources(const Digest& digest);  // oldest first
 
   // Images
