@@ -35,6 +35,10 @@ class TreeWriter {
     STRATA_ASSIGN(names, ListDir(dir_fd, prefix));
     for (const std::string& name : names) {
       const std::string rel = prefix + name;
+      if (options_.skip_aufs_metadata && prefix.empty() && name.starts_with(".wh..wh.") &&
+          name != ".wh..wh..opq") {
+        continue;
+      }
       struct stat st;
       if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
         if (errno == ENOENT) continue;  // removed during the walk, as WalkDir tolerates

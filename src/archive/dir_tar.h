@@ -20,6 +20,9 @@ struct DirTarOptions {
   // Fill uname/gname from the local user and group databases, as Go's tar.FileInfoHeader does
   // (Docker 20.10); newer Docker leaves them empty, which is the default here.
   bool user_names = false;
+  // Leave out AUFS's own files at the top of a branch (.wh..wh.plnk, .wh..wh.aufs, .wh..wh.orph:
+  // every ".wh..wh." name except the opaque marker .wh..wh..opq), as Docker's aufs Diff does.
+  bool skip_aufs_metadata = false;
 };
 
 // Writes the entries for everything below `dir` into `tar`. Does not Close() the writer, so

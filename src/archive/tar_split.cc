@@ -172,8 +172,10 @@ Result<std::vector<TarSplitEntry>> DisassembleTar(std::string_view tar) {
   uint64_t raw_from = 0;
   auto segment_to = [&](uint64_t end) {
     if (end > raw_from) {
-      entries.push_back({.type = TarSplitEntry::Type::kSegment,
-                         .payload = std::string(tar.substr(raw_from, end - raw_from))});
+      TarSplitEntry segment;
+      segment.type = TarSplitEntry::Type::kSegment;
+      segment.payload = std::string(tar.substr(raw_from, end - raw_from));
+      entries.push_back(std::move(segment));
     }
     raw_from = end;
   };
@@ -182,7 +184,10 @@ Result<std::vector<TarSplitEntry>> DisassembleTar(std::string_view tar) {
     if (!next) break;
     segment_to(reader.offset());
     const int64_t size = next->content_size();
-    TarSplitEntry file{.type = TarSplitEntry::Type::kFile, .name = next->name, .size = size};
+    TarSplitEntry file;
+    file.type = TarSplitEntry::Type::kFile;
+    file.name = next->name;
+    file.size = size;
     if (size > 0) {
       file.payload = CrcBytes(Crc64Iso(0, tar.data() + reader.offset(), size));
     }

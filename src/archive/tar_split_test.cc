@@ -13,6 +13,18 @@
 namespace strata {
 namespace {
 
+TarSplitEntry Entry(TarSplitEntry::Type type, std::string name, int64_t size = 0,
+                    std::string payload = "") {
+  TarSplitEntry e;
+  e.type = type;
+  e.name = std::move(name);
+  e.size = size;
+  e.payload = std::move(payload);
+  return e;
+}
+constexpr auto kFile = TarSplitEntry::Type::kFile;
+constexpr auto kSegment = TarSplitEntry::Type::kSegment;
+
 class TarSplitTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -28,19 +40,27 @@ class TarSplitTest : public ::testing::Test {
   std::string MakeLayer() {
     StringWriter out;
     TarWriter tar(out);
-    auto add = [&](TarEntry e, const std::string& content = "") {
+    auto add = [&](const std::string& name, TarType type, const std::string& content = "",
+                   const std::string& linkname = "") {
+      TarEntry e;
+      e.name = name;
+      e.type = type;
+      e.mode = type == TarType::kDirectory ? 0755 : 0644;
+      e.linkname = linkname;
       e.size = static_cast<int64_t>(content.size());
       EXPECT_TRUE(tar.WriteHeader(e));
-      if (!content.empty()) EXPECT_TRUE(tar.WriteContent(content.data(), content.size()));
+      if (!content.empty()) {
+        EXPECT_TRUE(tar.WriteContent(content.data(), content.size()));
+      }
     };
-    add({.name = "etc/", .type = TarType::kDirectory, .mode = 0755});
-    add({.name = "etc/passwd", .mode = 0644}, "root:x:0:0\n");
+    add("etc/", TarType::kDirectory);
+    add("etc/passwd", TarType::kRegular, "root:x:0:0\n");
     const std::string long_dir = "etc/" + std::string(120, 'd') + "/";
-    add({.name = long_dir, .type = TarType::kDirectory, .mode = 0755});
-    add({.name = long_dir + "big", .mode = 0600}, std::string(70000, 'x'));
-    add({.name = "etc/empty", .mode = 0644});
-    add({.name = "etc/link", .linkname = "etc/passwd", .type = TarType::kHardlink});
-    add({.name = "etc/sym", .linkname = "passwd", .type = TarType::kSymlink});
+    add(long_dir, TarType::kDirectory);
+    add(long_dir + "big", TarType::kRegular, std::string(70000, 'x'));
+    add("etc/empty", TarType::kRegular);
+    add("etc/link", TarType::kHardlink, "", "etc/passwd");
+    add("etc/sym", TarType::kSymlink, "", "passwd");
     EXPECT_TRUE(tar.Close());
     EXPECT_TRUE(MakeDirs(files_ + "/" + long_dir));
     EXPECT_TRUE(WriteFileAtomic(files_ + "/etc/passwd", "root:x:0:0\n"));
@@ -91,9 +111,9 @@ TEST_F(TarSplitTest, ReassemblesTheExactBytes) {
 }
 
 TEST_F(TarSplitTest, LineFormatMatchesTarSplit) {
-  TarSplitEntry seg{.type = TarSplitEntry::Type::kSegment, .payload = "ab"};
+  TarSplitEntry seg = Entry(kSegment, "", 0, "ab");
   EXPECT_EQ(MarshalTarSplitLine(seg, 0), R"({"type":2,"payload":"YWI=","position":0})");
-  TarSplitEntry dir{.type = TarSplitEntry::Type::kFile, .name = "a/"};
+  TarSplitEntry dir = Entry(kFile, "a/");
   EXPECT_EQ(MarshalTarSplitLine(dir, 3), R"({"type":1,"name":"a/","payload":null,"position":3})");
   TarSplitEntry raw{.type = TarSplitEntry::Type::kFile,
                     .name = "\xff",
@@ -136,16 +156,14 @@ TEST_F(TarSplitTest, RecordsCannotReachOutsideTheLayer) {
   ASSERT_EQ(::symlink("../secret", (files_ + "/escape").c_str()), 0);
   const std::string crc(8, '\0');
   for (const char* name : {"escape", "../secret"}) {
-    std::vector<TarSplitEntry> entries = {
-        {.type = TarSplitEntry::Type::kFile, .name = name, .size = 6, .payload = crc}};
+    std::vector<TarSplitEntry> entries = {Entry(kFile, name, 6, crc)};
     auto out = Assemble(WriteSplit(entries));
     EXPECT_FALSE(out) << name;
   }
 }
 
 TEST_F(TarSplitTest, DuplicatePathsAreRefused) {
-  std::vector<TarSplitEntry> entries = {{.type = TarSplitEntry::Type::kFile, .name = "a"},
-                                        {.type = TarSplitEntry::Type::kFile, .name = "./a"}};
+  std::vector<TarSplitEntry> entries = {Entry(kFile, "a"), Entry(kFile, "./a")};
   auto out = Assemble(WriteSplit(entries));
   ASSERT_FALSE(out);
   EXPECT_NE(out.error().message.find("duplicate path"), std::string::npos);

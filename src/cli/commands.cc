@@ -25,6 +25,7 @@ void RegisterCommands(CLI::App& app, GlobalOptions& global) {
   RegisterCopyCommands(app, global);
   RegisterRegistryCommands(app, global);
   RegisterAuthCommands(app, global);
+  RegisterMigrateCommands(app, global);
   auto* version = app.add_subcommand("version", "Show the strata version");
   version->callback([] { std::cout << "strata version 0.1.0\n"; });
 }

@@ -31,5 +31,7 @@ void RegisterCopyCommands(CLI::App& app, GlobalOptions& global);
 void RegisterRegistryCommands(CLI::App& app, GlobalOptions& global);
 // login, logout, resolve
 void RegisterAuthCommands(CLI::App& app, GlobalOptions& global);
+// migrate
+void RegisterMigrateCommands(CLI::App& app, GlobalOptions& global);
 
 }  // namespace strata::cli

@@ -1,6 +1,8 @@
 #include "layer/layer_stage.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -12,6 +14,7 @@
 #include "archive/compression.h"
 #include "archive/layer_size.h"
 #include "archive/tar_reader.h"
+#include "archive/tar_writer.h"
 #include "archive/unpack.h"
 #include "util/byte_pipe.h"
 #include "util/file.h"
@@ -204,6 +207,27 @@ Status CommitStagedLayer(const ContentStore& content, StagedLayer& layer) {
   }
   layer.blob.reset();
   return {};
+}
+
+Result<StagedLayer> StageDirectory(const ContentStore& content, const std::string& dir,
+                                   const DirTarOptions& tar_options) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return Fail(std::string("pipe: ") + std::strerror(errno));
+  UniqueFd read_end(fds[0]);
+  Status writer_status;
+  std::thread writer([&, write_fd = fds[1]] {
+    UniqueFd owned(write_fd);
+    FdWriter out(write_fd, "tar stream of " + dir);
+    TarWriter tar(out);
+    writer_status = WriteDirectoryTree(dir, tar, tar_options);
+    if (writer_status) writer_status = tar.Close();
+  });
+  FdReader reader(read_end.get(), "tar stream of " + dir);
+  auto staged = StageLayer(content, reader);
+  read_end = UniqueFd();  // unblocks the writer if staging stopped early
+  writer.join();
+  if (!writer_status) return Wrap("archiving " + dir, writer_status.error());
+  return staged;
 }
 
 }  // namespace strata

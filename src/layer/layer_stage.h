@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "archive/dir_tar.h"
 #include "content/content_store.h"
 #include "digest/digest.h"
 #include "util/io.h"
@@ -37,6 +38,11 @@ struct StageOptions {
 
 Result<StagedLayer> StageLayer(const ContentStore& content, Reader& input,
                                const StageOptions& options = {});
+
+// Stages a directory tree as Docker archives it (archive/dir_tar.h): a writer thread produces the
+// tar through a pipe while this thread stages it, so the layer is never materialised twice.
+Result<StagedLayer> StageDirectory(const ContentStore& content, const std::string& dir,
+                                   const DirTarOptions& tar_options);
 
 // Makes the staged blob visible in the content store (a no-op if the diffID is already there).
 Status CommitStagedLayer(const ContentStore& content, StagedLayer& layer);

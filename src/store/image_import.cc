@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <thread>
 
 #include "archive/dir_tar.h"
 #include "archive/tar_writer.h"
@@ -19,31 +18,7 @@
 #include "util/file.h"
 
 namespace strata {
-namespace {
-
-// Streams a directory as a tar through a pipe: a writer thread archives the tree while the
-// caller stages the bytes, so the layer is never materialised twice.
-Result<StagedLayer> StageDirectory(const ContentStore& content, const std::string& dir) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return Fail(std::string("pipe: ") + std::strerror(errno));
-  UniqueFd read_end(fds[0]);
-  Status writer_status;
-  std::thread writer([&, write_fd = fds[1]] {
-    UniqueFd owned(write_fd);
-    FdWriter out(write_fd, "tar stream of " + dir);
-    TarWriter tar(out);
-    writer_status = WriteDirectoryTree(dir, tar);
-    if (writer_status) writer_status = tar.Close();
-  });
-  FdReader reader(read_end.get(), "tar stream of " + dir);
-  auto staged = StageLayer(content, reader);
-  read_end = UniqueFd();  // unblocks the writer if staging stopped early
-  writer.join();
-  if (!writer_status) return Wrap("archiving " + dir, writer_status.error());
-  return staged;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Result<Digest> ImportImage(Store& store, const ImportRequest& request) {
   std::optional<Reference> tag;
@@ -68,7 +43,7 @@ Result<Digest> ImportImage(Store& store, const ImportRequest& request) {
   std::optional<StagedLayer> layer;
   struct stat st;
   if (request.source != "-" && ::stat(request.source.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-    STRATA_ASSIGN(staged, StageDirectory(store.content(), request.source));
+    STRATA_ASSIGN(staged, StageDirectory(store.content(), request.source, {}));
     layer.emplace(std::move(staged));
   } else {
     UniqueFd fd;

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -131,6 +132,24 @@ bool IsEmptyDirectory(const std::string& path) {
   }
   ::closedir(d);
   return empty;
+}
+
+Result<std::vector<std::string>> ListDirectory(const std::string& path) {
+  DIR* d = ::opendir(path.c_str());
+  if (d == nullptr) return Fail("listing " + path + ": " + std::strerror(errno));
+  std::vector<std::string> names;
+  for (;;) {
+    errno = 0;
+    dirent* e = ::readdir(d);
+    if (e == nullptr) break;
+    std::string name = e->d_name;
+    if (name != "." && name != "..") names.push_back(std::move(name));
+  }
+  const int saved = errno;
+  ::closedir(d);
+  if (saved != 0) return Fail("listing " + path + ": " + std::strerror(saved));
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 std::string RandomHexId() {

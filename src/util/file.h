@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/result.h"
 
@@ -19,6 +20,8 @@ bool PathExists(const std::string& path);
 bool IsDirectory(const std::string& path);  // follows symlinks
 // True for an existing directory with no entries.
 bool IsEmptyDirectory(const std::string& path);
+// Names in a directory (without "." and ".."), sorted bytewise.
+Result<std::vector<std::string>> ListDirectory(const std::string& path);
 // 32 random bytes as 64 hex characters (cache IDs, temporary names).
 std::string RandomHexId();
 
