@@ -126,6 +126,18 @@ TEST_F(TarSplitTest, LineFormatMatchesTarSplit) {
   EXPECT_EQ(parsed->name, "\xff");
   EXPECT_EQ(parsed->size, 1);
   EXPECT_FALSE(ParseTarSplitLine(line, 5));  // out of order
+  // Go escapes '&' in names; both parsers must give the same entry.
+  TarSplitEntry amp = Entry(kFile, "a&b/\xc3\xa9", 3, std::string(8, 'c'));
+  const std::string amp_line = MarshalTarSplitLine(amp, 9);
+  EXPECT_NE(amp_line.find("a\\u0026b"), std::string::npos) << amp_line;
+  auto amp_parsed = ParseTarSplitLine(amp_line, 9);
+  ASSERT_TRUE(amp_parsed);
+  EXPECT_EQ(amp_parsed->name, "a&b/\xc3\xa9");
+  EXPECT_EQ(amp_parsed->payload, std::string(8, 'c'));
+  auto reordered = ParseTarSplitLine(R"({"position":2,"payload":"YWI=","type":2})",
+                                     2);  // not the packer's key order
+  ASSERT_TRUE(reordered);
+  EXPECT_EQ(reordered->payload, "ab");
   EXPECT_FALSE(ParseTarSplitLine(R"({"type":7,"position":0})", 0));
   EXPECT_FALSE(ParseTarSplitLine("nope", 0));
 }
