@@ -430,3 +430,738 @@ def chain_ids(diff_ids):
     for d in diff_ids:
         out.append(d if not out else sha256_id((out[-1] + " " + d).encode()))
     return out
+
+
+# ------------------------------------------------------------------------------------------------
+# Layer content. A file's bytes are a list of pieces: literal bytes, or a reference to one block of
+# a shared random pool, so gigabytes of content cost no Python loop per byte (see BlockCrc).
+
+class BlockPool:
+    """Random blocks of a few fixed sizes, each with its precomputed CRC step."""
+
+    def __init__(self, rng, sizes=(4096, 65536), per_size=8):
+        self.blocks = []
+        self.crcs = []
+        for size in sizes:
+            for _ in range(per_size):
+                block = rng.randbytes(size)
+                self.blocks.append(block)
+                self.crcs.append(BlockCrcFast(block))
+        self.per_size = per_size
+
+    def index(self, size_class, which):
+        return size_class * self.per_size + which % self.per_size
+
+
+def _gf2_times(matrix, vec):
+    out = 0
+    col = 0
+    while vec:
+        if vec & 1:
+            out ^= matrix[col]
+        vec >>= 1
+        col += 1
+    return out
+
+
+def _gf2_square(matrix):
+    return [_gf2_times(matrix, matrix[i]) for i in range(64)]
+
+
+class BlockCrcFast(BlockCrc):
+    """BlockCrc whose zero-feed map is built by repeated squaring (zlib's crc32_combine idea)
+    rather than by feeding zero bytes, so 64 KiB blocks are set up in milliseconds."""
+
+    def __init__(self, block):
+        self.block = block
+        self.constant = crc64_raw(0, block)
+        # one zero *bit*: column i is the register after shifting bit i once.
+        one_bit = [CRC64_ISO_POLY] + [1 << (i - 1) for i in range(1, 64)]
+        op = one_bit
+        for _ in range(3):            # 8 bits
+            op = _gf2_square(op)
+        length = len(block)
+        acc = None
+        while length:
+            if length & 1:
+                acc = op if acc is None else [_gf2_times(op, acc[i]) for i in range(64)]
+            length >>= 1
+            if length:
+                op = _gf2_square(op)
+        self.tables = [[_gf2_times(acc, v << (8 * pos)) for v in range(256)] for pos in range(8)]
+
+
+class Content:
+    """A regular file's bytes as pieces (bytes or block-pool indices)."""
+
+    def __init__(self, pieces, pool=None):
+        self.pieces = [p for p in pieces if not (isinstance(p, bytes) and not p)]
+        self.pool = pool
+        self.size = sum(len(p) if isinstance(p, bytes) else len(pool.blocks[p]) for p in self.pieces)
+
+    def chunks(self):
+        for p in self.pieces:
+            yield p if isinstance(p, bytes) else self.pool.blocks[p]
+
+    def crc64(self):
+        reg = MASK64
+        for p in self.pieces:
+            reg = crc64_raw(reg, p) if isinstance(p, bytes) else self.pool.crcs[p].advance(reg)
+        return reg ^ MASK64
+
+    def write_to(self, path):
+        with open(path, "wb") as f:
+            pending = []
+            pending_len = 0
+            for chunk in self.chunks():
+                pending.append(chunk)
+                pending_len += len(chunk)
+                if pending_len >= 1 << 20:
+                    f.write(b"".join(pending))
+                    pending, pending_len = [], 0
+            f.write(b"".join(pending))
+
+
+def literal(data):
+    return Content([data.encode() if isinstance(data, str) else data])
+
+
+class Entry:
+    """One tar entry of a layer. name has no trailing slash; kind is dir|file|symlink|hardlink."""
+
+    def __init__(self, name, kind, mode, mtime, content=None, linkname="", uid=0, gid=0,
+                 uname="root", gname="root"):
+        self.name, self.kind, self.mode, self.mtime = name, kind, mode, mtime
+        self.content = content if content is not None else (literal(b"") if kind == "file" else None)
+        self.linkname, self.uid, self.gid, self.uname, self.gname = linkname, uid, gid, uname, gname
+
+    @property
+    def size(self):
+        return self.content.size if self.kind == "file" else 0
+
+    def tarinfo(self):
+        ti = tarfile.TarInfo(self.name)
+        ti.type = {"dir": tarfile.DIRTYPE, "file": tarfile.REGTYPE, "symlink": tarfile.SYMTYPE,
+                   "hardlink": tarfile.LNKTYPE}[self.kind]
+        ti.mode, ti.mtime, ti.size, ti.linkname = self.mode, self.mtime, self.size, self.linkname
+        ti.uid, ti.gid, ti.uname, ti.gname = self.uid, self.gid, self.uname, self.gname
+        return ti
+
+    def tar_name(self):
+        """The name Go's archive/tar reports (tarfile writes directories with a trailing slash)."""
+        return self.name + "/" if self.kind == "dir" else self.name
+
+
+# ------------------------------------------------------------------------------------------------
+# Tar and tar-split. The tar is written with tarfile's own header encoder (TarInfo.tobuf); the
+# tar-split record is cut the way vbatts/tar-split's NewInputTarStream (the version Docker 1.8-1.10
+# used) cuts it: before each entry one segment with the previous entry's padding and this entry's
+# headers (extension headers included), then a file entry (name, size, CRC-64 of the content; size
+# and payload empty for size 0), and at the end one segment with the last padding and the two zero
+# blocks, then one segment with whatever follows (empty, or tarfile's record padding).
+
+def go_entry_json(fields):
+    """One storage.Entry as Go's json.Marshal writes it (field order type, name, name_raw, size,
+    payload, position; payload is not omitempty, so a size-0 file has "payload":null)."""
+    parts = ['"type":%d' % fields["type"]]
+    if fields.get("name"):
+        parts.append('"name":' + go_string(fields["name"]))
+    if fields.get("name_raw"):
+        parts.append('"name_raw":"%s"' % base64.b64encode(fields["name_raw"]).decode())
+    if fields.get("size"):
+        parts.append('"size":%d' % fields["size"])
+    payload = fields.get("payload")
+    parts.append('"payload":' + ("null" if payload is None else
+                                 '"%s"' % base64.b64encode(payload).decode()))
+    parts.append('"position":%d' % fields["position"])
+    return "{" + ",".join(parts) + "}\n"
+
+
+class LayerTar:
+    """The result of writing one layer: diffID, size, tar length, gzipped tar-split, and (when
+    asked) the tar bytes themselves for the selftest."""
+
+    def __init__(self, diff_id, size, tar_length, tar_split_gz, tar_bytes):
+        self.diff_id, self.size, self.tar_length = diff_id, size, tar_length
+        self.tar_split_gz, self.tar_bytes = tar_split_gz, tar_bytes
+
+
+def build_layer_tar(entries, tar_format, record_padding, keep_bytes=False):
+    sha = hashlib.sha256()
+    kept = [] if keep_bytes else None
+    lines = []
+    length = 0
+
+    def emit(data):
+        nonlocal length
+        sha.update(data)
+        length += len(data)
+        if kept is not None:
+            kept.append(data)
+
+    def record(**fields):
+        fields["position"] = len(lines)
+        lines.append(go_entry_json(fields))
+
+    if not entries:
+        # Docker's empty layer: just the two zero blocks, as Go's tar.Writer closes an empty archive.
+        emit(bytes(1024))
+        record(type=2, payload=bytes(1024))
+        record(type=2, payload=b"")
+        return LayerTar(sha256_id(bytes(1024)), 0, 1024, _gzip_lines(lines), b"".join(kept or []))
+    padding = b""
+    size = 0
+    for e in entries:
+        header = e.tarinfo().tobuf(tar_format, "utf-8", "surrogateescape")
+        emit(padding + header)
+        record(type=2, payload=padding + header)
+        crc = None
+        if e.size > 0:
+            for chunk in e.content.chunks():
+                emit(chunk)
+            crc = e.content.crc64().to_bytes(8, "big")
+            size += e.size
+        name = e.tar_name().encode("utf-8", "surrogateescape")
+        try:
+            record(type=1, name=name.decode("utf-8"), size=e.size, payload=crc)
+        except UnicodeDecodeError:
+            record(type=1, name_raw=name, size=e.size, payload=crc)
+        padding = bytes(-e.size % tarfile.BLOCKSIZE)
+    end = padding + bytes(2 * tarfile.BLOCKSIZE)
+    emit(end)
+    record(type=2, payload=end)
+    trailer = bytes(-length % tarfile.RECORDSIZE) if record_padding else b""
+    emit(trailer)
+    record(type=2, payload=trailer)
+    return LayerTar("sha256:" + sha.hexdigest(), size, length,
+                    _gzip_lines(lines), b"".join(kept) if kept is not None else None)
+
+
+def _gzip_lines(lines):
+    # mtime=0 keeps the gzip header (and so the store) byte-identical across runs.
+    return gzip.compress("".join(lines).encode("utf-8", "surrogateescape"), mtime=0)
+
+
+# ------------------------------------------------------------------------------------------------
+# Filesystem trees. A tree maps a path to the Entry that last wrote it. Applying a layer follows
+# Docker's UnpackLayer (pkg/archive/diff.go): `.wh.<name>` removes name, `.wh..wh..opq` removes
+# whatever this layer did not itself unpack in that directory, other `.wh..wh.*` are AUFS
+# metadata and skipped, and an entry replaces an existing path unless both are directories.
+
+WHITEOUT_PREFIX = ".wh."
+WHITEOUT_META_PREFIX = ".wh..wh."
+WHITEOUT_OPAQUE = ".wh..wh..opq"
+
+
+def _split(path):
+    head, _, base = path.rpartition("/")
+    return head, base
+
+
+def _remove_subtree(tree, path):
+    prefix = path + "/"
+    for p in [p for p in tree if p == path or p.startswith(prefix)]:
+        del tree[p]
+
+
+def apply_layer(parent_tree, entries):
+    tree = dict(parent_tree)
+    unpacked = set()
+    for e in entries:
+        head, base = _split(e.name)
+        if base == WHITEOUT_OPAQUE:
+            prefix = head + "/" if head else ""
+            for p in [p for p in tree if p.startswith(prefix) and p != head and p not in unpacked]:
+                del tree[p]
+            continue
+        if base.startswith(WHITEOUT_META_PREFIX):
+            continue
+        if base.startswith(WHITEOUT_PREFIX):
+            _remove_subtree(tree, (head + "/" if head else "") + base[len(WHITEOUT_PREFIX):])
+            continue
+        old = tree.get(e.name)
+        if old is not None and not (old.kind == "dir" and e.kind == "dir"):
+            _remove_subtree(tree, e.name)
+        tree[e.name] = e
+        unpacked.add(e.name)
+    return tree
+
+
+def materialize(tree, root, share_root=None, share_tree=None):
+    """Writes tree under root with each entry's mode, mtime (and owner when running as root).
+
+    With share_root, regular files written by the same Entry as in share_tree are hard-linked to
+    share_root instead of copied, as the legacy overlay driver did between a layer and its parent.
+    Hard-link entries must point at a file of the same tree that no later layer replaces.
+    """
+    os.makedirs(root, exist_ok=True)
+    paths = sorted(tree)
+    as_root = os.geteuid() == 0
+    for p in paths:
+        if tree[p].kind == "dir":
+            os.makedirs(os.path.join(root, p), exist_ok=True)
+    for p in paths:
+        e, full = tree[p], os.path.join(root, p)
+        if e.kind == "file":
+            if share_tree is not None and share_tree.get(p) is e:
+                os.link(os.path.join(share_root, p), full)
+            else:
+                e.content.write_to(full)
+        elif e.kind == "symlink":
+            os.symlink(e.linkname, full)
+    for p in paths:
+        e = tree[p]
+        if e.kind == "hardlink":
+            os.link(os.path.join(root, e.linkname), os.path.join(root, p))
+    for p in paths:
+        e, full = tree[p], os.path.join(root, p)
+        if as_root:
+            os.lchown(full, e.uid, e.gid)
+        if e.kind == "symlink":
+            os.utime(full, (e.mtime, e.mtime), follow_symlinks=False)
+        elif e.kind != "dir":
+            os.chmod(full, e.mode)
+            os.utime(full, (e.mtime, e.mtime))
+    # Directories last and deepest first: creating children would move their mtimes again.
+    for p in reversed(paths):
+        e, full = tree[p], os.path.join(root, p)
+        if e.kind == "dir":
+            os.chmod(full, e.mode)
+            os.utime(full, (e.mtime, e.mtime))
+
+
+def layer_as_tree(entries):
+    """An AUFS diff directory holds the layer as-is: whiteouts stay as empty `.wh.*` files."""
+    return {e.name: e for e in entries}
+
+
+# ------------------------------------------------------------------------------------------------
+# The store: six images in two chains sharing a two-layer base.
+#   base-l1 -> base -> app1 -> app1-cmd (empty layer)        docker 1.9.1
+#                   \-> app2 -> app2-run                     docker 1.8.2 (V1Image round trip)
+
+T0 = 1446330174  # 2015-10-31T22:22:54Z: fixed mtimes keep the output identical across runs
+
+IMAGE_NAMES = ["base-l1", "base", "app1", "app1-cmd", "app2", "app2-run"]
+LONG_DIR = "usr/share/doc/a-rather-long-directory-name-for-testing-gnu-and-pax-long-names"
+LONG_FILE = LONG_DIR + "/and-an-equally-long-file-name-inside-it-so-the-path-exceeds-100-chars.txt"
+CORRUPT_IMAGE = "app1"
+CORRUPT_FILE = "app/server.bin"
+
+
+class ImageSpec:
+    def __init__(self, name, parent, entries, tar_format, record_padding, docker_version, created,
+                 cmd, config, tags=(), author="", comment="", extra_json=None, pretty=False,
+                 checksum=None):
+        self.name, self.parent, self.entries = name, parent, entries
+        self.tar_format, self.record_padding = tar_format, record_padding
+        self.docker_version, self.created, self.cmd, self.config = docker_version, created, cmd, config
+        self.tags, self.author, self.comment = list(tags), author, comment
+        self.extra_json = extra_json or {}
+        self.pretty = pretty
+        self.checksum = checksum  # graph/<id>/checksum: the v2 blobsum of a pulled layer
+
+
+def _d(name, t, mode=0o755, **kw):
+    return Entry(name, "dir", mode, t, **kw)
+
+
+def _f(name, t, data, mode=0o644, **kw):
+    return Entry(name, "file", mode, t, content=data if isinstance(data, Content) else literal(data), **kw)
+
+
+def _wh(name, t):
+    return Entry(name, "file", 0o600, t)
+
+
+def base_l1_entries(rng, t):
+    busybox = rng.randbytes(20000)
+    return [
+        _d("bin", t), _f("bin/busybox", t, busybox, 0o755),
+        Entry("bin/ls", "hardlink", 0o755, t, linkname="bin/busybox"),
+        Entry("bin/sh", "symlink", 0o777, t, linkname="busybox"),
+        _d("etc", t), _f("etc/passwd", t, "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000::/home/user:/bin/sh\n"),
+        _f("etc/group", t, "root:x:0:\nuser:x:1000:\n"), _f("etc/empty.conf", t, b""),
+        _d("home", t), _d("home/user", t, 0o750, uid=1000, gid=1000, uname="user", gname="user"),
+        _f("home/user/.profile", t, "export PS1='$ '\n", uid=1000, gid=1000, uname="user", gname="user"),
+        _d("tmp", t, 0o1777),
+        _d("usr", t), _d("usr/share", t), _f("usr/share/naïve-café.txt", t, "ünïcödé name\n"),
+        _d("usr/share/doc", t), _d(LONG_DIR, t), _f(LONG_FILE, t, "long name\n"),
+        _d("var", t), _d("var/lib", t), _d("var/lib/data", t),
+        _f("var/lib/data/a.db", t, rng.randbytes(3000)), _d("var/lib/data/sub", t),
+        _f("var/lib/data/sub/b.db", t, rng.randbytes(512)),
+        _d("var/log", t), _f("var/log/old.log", t, "old\n" * 100),
+    ]
+
+
+def base_entries(rng, t):
+    return [
+        _d("etc", t), _f("etc/hostname", t, "legacy\n"), _f("etc/motd", t, "done\n"),
+        _d("lib", t), _f("lib/libc.so.6", t, rng.randbytes(8192), 0o755),
+        Entry("lib/libc.so", "symlink", 0o777, t, linkname="libc.so.6"),
+        _d("usr", t), _d("usr/bin", t), _f("usr/bin/tool", t, rng.randbytes(513), 0o755),
+    ]
+
+
+def app1_entries(rng, t):
+    return [
+        _d("app", t), _f(CORRUPT_FILE, t, rng.randbytes(4096 + 17), 0o755),
+        _f("app/config.json", t, '{"port": 8080}\n'), _f("app/empty", t, b""),
+        _d("etc", t), _f("etc/passwd", t, "root:x:0:0:root:/root:/bin/sh\napp:x:100:100::/app:/bin/false\n"),
+        _d("usr", t), _d("usr/share", t), _wh("usr/share/.wh.doc", t),
+        _d("var", t), _d("var/lib", t), _d("var/lib/data", t), _wh("var/lib/data/.wh..wh..opq", t),
+        _f("var/lib/data/new.db", t, rng.randbytes(1024)),
+        _d("var/log", t), _wh("var/log/.wh.old.log", t),
+    ]
+
+
+def app2_entries(rng, t):
+    return [
+        _d("etc", t), _wh("etc/.wh.hostname", t),
+        _d("opt", t), _d("opt/app2", t),
+        _f("opt/app2/run.sh", t, "#!/bin/sh\nexec /opt/app2/bin \"$@\"\n", 0o755),
+        _f("opt/app2/bin", t, rng.randbytes(10000), 0o755),
+        Entry("opt/app2/bin-link", "hardlink", 0o755, t, linkname="opt/app2/bin"),
+        _f("opt/app2/data-exactly-512", t, rng.randbytes(512)),
+    ]
+
+
+def app2_run_entries(rng, t):
+    return [
+        _d("etc", t), _f("etc/motd", t, "hi\n"),
+        _d("var", t), _d("var/run", t), _f("var/run/x", t, b""),
+    ]
+
+
+def _cfg(cmd, env=None, labels=None, ports=None, image="", legacy=False):
+    """A container config as Docker 1.9 (or, with legacy, 1.8) wrote it, keys in that order."""
+    c = {"Hostname": "f0e1d2c3b4a5", "Domainname": "", "User": "", "AttachStdin": False,
+         "AttachStdout": False, "AttachStderr": False}
+    if legacy:
+        c["PortSpecs"] = None
+    if ports is not None:
+        c["ExposedPorts"] = {p: {} for p in ports}
+    c.update({"Tty": False, "OpenStdin": False, "StdinOnce": False,
+              "Env": env, "Cmd": cmd, "Image": image, "Volumes": None, "VolumeDriver": "",
+              "WorkingDir": "", "Entrypoint": None})
+    if legacy:
+        c.update({"NetworkDisabled": False, "MacAddress": "", "PublishService": ""})
+    c.update({"OnBuild": None, "Labels": labels})
+    return c
+
+
+PATH_ENV = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+
+
+def image_specs(rng):
+    def hexid():
+        return "%064x" % rng.getrandbits(256)
+    sh = ["/bin/sh", "-c"]
+    return [
+        ImageSpec("base-l1", None, base_l1_entries(rng, T0), tarfile.PAX_FORMAT, False, "1.9.1",
+                  "2015-10-31T22:22:54.690851953Z",
+                  sh + ["#(nop) ADD file:%s in /" % hexid()], None),
+        ImageSpec("base", "base-l1", base_entries(rng, T0 + 60), tarfile.GNU_FORMAT, False, "1.9.1",
+                  "2015-10-31T22:23:55.613815829Z",
+                  sh + ["apk add --no-cache tool && echo done > /etc/motd"],
+                  _cfg(["sh"], PATH_ENV), tags=["busybox:latest", "busybox@sha256:" + hexid()],
+                  checksum="sha256:" + hexid()),
+        ImageSpec("app1", "base", app1_entries(rng, T0 + 86400), tarfile.PAX_FORMAT, False, "1.9.1",
+                  "2015-11-01T22:22:54.120000000Z",
+                  sh + ["#(nop) COPY dir:%s in /app" % hexid()],
+                  _cfg(["sh"], PATH_ENV, labels={"z.version": "1.0", "a.maintainer": "ops <ops@example.com>"},
+                       ports=["8080/tcp"]),
+                  tags=["myorg/app:build"], comment="built & tagged", pretty=True),
+        ImageSpec("app1-cmd", "app1", [], tarfile.PAX_FORMAT, False, "1.9.1",
+                  "2015-11-01T22:22:55.5Z",
+                  sh + ['#(nop) CMD ["/app/server.bin","--port=8080"]'],
+                  _cfg(["/app/server.bin", "--port=8080"], PATH_ENV,
+                       labels={"z.version": "1.0", "a.maintainer": "ops <ops@example.com>"}, ports=["8080/tcp"]),
+                  tags=["myorg/app:latest", "myorg/app:1.0"],
+                  extra_json={"parent_id": "sha256:" + hexid(), "layer_id": "sha256:" + hexid()}),
+        ImageSpec("app2", "base", app2_entries(rng, T0 + 2 * 86400), tarfile.GNU_FORMAT, True, "1.8.2",
+                  "2015-11-02T08:30:00.000000001Z",
+                  "/bin/sh -c #(nop) ADD dir:%s in /opt/app2" % hexid(),
+                  _cfg(["/opt/app2/run.sh"], PATH_ENV + ["QUERY=a&b<c>"], labels={"b": "2", "a": "1"},
+                       ports=["9090/tcp", "80/tcp"], legacy=True),
+                  tags=["myorg/other:v2"]),
+        ImageSpec("app2-run", "app2", app2_run_entries(rng, T0 + 2 * 86400 + 60), tarfile.PAX_FORMAT, False,
+                  "1.8.2", "2015-11-02T08:31:00.100Z",
+                  sh + ['echo "hi" > /etc/motd && touch /var/run/x'],
+                  _cfg(["/opt/app2/run.sh"], PATH_ENV + ["QUERY=a&b<c>"], labels={"b": "2", "a": "1"},
+                       ports=["9090/tcp", "80/tcp"], legacy=True),
+                  tags=["myorg/other:latest"], author="Jane Doe <jane@example.com>"),
+    ]
+
+
+def add_scale_content(specs, rng, pool, scale_mb):
+    """Adds about scale_mb MiB of files under /data/<image>/ to the layers of five images (the
+    empty CMD layer stays empty), mostly small files and some of a few MiB."""
+    shares = {"base-l1": 0.40, "base": 0.20, "app1": 0.15, "app2": 0.15, "app2-run": 0.10}
+    for spec in specs:
+        if spec.name not in shares:
+            continue
+        budget = int(scale_mb * (1 << 20) * shares[spec.name])
+        t = spec.entries[0].mtime if spec.entries else T0
+        top = "data/" + spec.name
+        entries = [_d("data", t), _d(top, t)]
+        written, n = 0, 0
+        while written < budget:
+            if n % 64 == 0:
+                entries.append(_d("%s/d%03d" % (top, n // 64), t))
+            name = "%s/d%03d/f%05d.bin" % (top, n // 64, n)
+            pieces = [("%s\n" % name).encode()]
+            if rng.random() < 0.2:
+                pieces += [pool.index(1, rng.randrange(1 << 16)) for _ in range(rng.randrange(4, 65))]
+            pieces += [pool.index(0, rng.randrange(1 << 16)) for _ in range(rng.randrange(0, 16))]
+            tail_block = pool.blocks[pool.index(0, rng.randrange(1 << 16))]
+            pieces.append(tail_block[:rng.randrange(0, 512)])
+            content = Content(pieces, pool)
+            entries.append(_f(name, t, content))
+            written += content.size
+            n += 1
+        spec.entries.extend(entries)
+
+
+def v1_json_text(spec, v1_id, parent_v1_id, container_id, size):
+    """graph/<id>/json as Docker 1.9 (or 1.8) wrote it; the app1 image is pretty-printed with raw
+    < > & so the Go compaction and escaping of nested values is exercised."""
+    legacy = docker_version_less(spec.docker_version, "1.8.3")
+    obj = {"id": v1_id}
+    if parent_v1_id:
+        obj["parent"] = parent_v1_id
+    if spec.comment:
+        obj["comment"] = spec.comment
+    obj["created"] = spec.created
+    obj["container"] = container_id
+    obj["container_config"] = _cfg(spec.cmd, PATH_ENV, image=parent_v1_id or "", legacy=legacy)
+    obj["docker_version"] = spec.docker_version
+    if spec.author:
+        obj["author"] = spec.author
+    obj["config"] = spec.config
+    obj["architecture"] = "amd64"
+    obj["os"] = "linux"
+    obj.update(spec.extra_json)
+    obj["Size"] = size
+    if spec.pretty:
+        return json.dumps(obj, ensure_ascii=False, indent=2) + "\n"
+    return go_compact(json.dumps(obj, ensure_ascii=False, separators=(",", ":")))
+
+
+def _write(path, data, mode=0o644):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data.encode() if isinstance(data, str) else data)
+    os.chmod(path, mode)
+
+
+def driver_layer_dir(out_dir, driver, v1_id):
+    return {"aufs": os.path.join(out_dir, "aufs", "diff", v1_id),
+            "vfs": os.path.join(out_dir, "vfs", "dir", v1_id),
+            "overlay": os.path.join(out_dir, "overlay", v1_id, "root")}[driver]
+
+
+def write_driver(out_dir, driver, v1_id, ancestors, entries, tree, parent_dir, parent_tree):
+    """aufs: the layer as-is plus the ancestor list; vfs: a full copy of the image's filesystem;
+    overlay: the full filesystem with unchanged files hard-linked to the parent's root."""
+    root = driver_layer_dir(out_dir, driver, v1_id)
+    if driver == "aufs":
+        materialize(layer_as_tree(entries), root)
+        _write(os.path.join(out_dir, "aufs", "layers", v1_id), "".join(a + "\n" for a in ancestors))
+        os.makedirs(os.path.join(out_dir, "aufs", "mnt", v1_id), exist_ok=True)
+    elif driver == "vfs":
+        materialize(tree, root)
+    else:
+        materialize(tree, root, parent_dir, parent_tree)
+    return root
+
+
+def parse_ref(ref):
+    """"repo:tag" or "repo@sha256:..." -> (repo, key in repositories-<driver>)."""
+    if "@" in ref:
+        return tuple(ref.split("@", 1))
+    repo, _, tag = ref.rpartition(":")
+    return repo, tag
+
+
+def layer_listing(entries):
+    files = {e.name: sha256_id(b"".join(e.content.chunks())) for e in entries
+             if e.kind == "file" and not _split(e.name)[1].startswith(WHITEOUT_PREFIX)}
+    return sorted(e.name for e in entries), files
+
+
+def generate(out_dir, driver="aufs", seed=1, scale_mb=0, no_tar_data=(), corrupt=None,
+             expected_path=None, keep_tar_bytes=False):
+    """Writes the store and expected.json; returns (expected dict, {name: LayerTar})."""
+    rng = random.Random(seed)
+    specs = image_specs(rng)
+    if scale_mb:
+        add_scale_content(specs, rng, BlockPool(rng), scale_mb)
+    unknown = set(no_tar_data) - set(IMAGE_NAMES)
+    if unknown:
+        raise ValueError("--no-tar-data: unknown image(s) %s; images are %s"
+                         % (",".join(sorted(unknown)), ",".join(IMAGE_NAMES)))
+    v1_ids = {s.name: "%064x" % rng.getrandbits(256) for s in specs}
+    os.makedirs(os.path.join(out_dir, "graph", "_tmp"), exist_ok=True)
+    state = {}      # name -> dict(tree, dir, diff_ids, history, known)
+    layers = {}
+    images = []
+    repositories = {}
+    for spec in specs:
+        v1_id = v1_ids[spec.name]
+        parent = state.get(spec.parent)
+        parent_v1_id = v1_ids[spec.parent] if spec.parent else None
+        layer = build_layer_tar(spec.entries, spec.tar_format, spec.record_padding, keep_tar_bytes)
+        layers[spec.name] = layer
+        tree = apply_layer(parent["tree"] if parent else {}, spec.entries)
+        ancestors = []
+        p = spec.parent
+        while p:
+            ancestors.append(v1_ids[p])
+            p = next(s.parent for s in specs if s.name == p)
+        layer_dir = write_driver(out_dir, driver, v1_id, ancestors, spec.entries, tree,
+                                 parent["dir"] if parent else None, parent["tree"] if parent else None)
+        graph = os.path.join(out_dir, "graph", v1_id)
+        text = v1_json_text(spec, v1_id, parent_v1_id, "%064x" % rng.getrandbits(256), layer.size)
+        _write(os.path.join(graph, "json"), text, 0o600)
+        _write(os.path.join(graph, "layersize"), str(layer.size), 0o600)
+        if spec.checksum:
+            _write(os.path.join(graph, "checksum"), spec.checksum, 0o600)
+        has_tar_data = spec.name not in no_tar_data
+        if has_tar_data:
+            _write(os.path.join(graph, "tar-data.json.gz"), layer.tar_split_gz, 0o600)
+        config, diff_ids, history = config_from_v1(
+            text, parent["diff_ids"] if parent else [], parent["history"] if parent else [],
+            layer.diff_id)
+        # Without tar-split the migrator makes its own tar, whose bytes (and so every ID built on
+        # them) depend on its tar writer; what stays checkable is the history.
+        known = has_tar_data and (parent["known"] if parent else True)
+        record = {
+            "name": spec.name, "v1_id": v1_id, "names": sorted(spec.tags),
+            "parent_v1_id": parent_v1_id, "docker_version": spec.docker_version,
+            "diff_id": layer.diff_id if has_tar_data else None,
+            "chain_id": chain_ids(diff_ids)[-1] if known else None,
+            "image_id": sha256_id(config.encode()) if known else None,
+            "config": config if known else None,
+            "history": [json.loads(h) for h in history],
+            "size": layer.size, "tar_size": layer.tar_length, "empty_layer": not spec.entries,
+            "tar_data": has_tar_data, "layer_dir": os.path.relpath(layer_dir, out_dir),
+            "must_fail": False,
+        }
+        if not has_tar_data:
+            record["layer_paths"], record["layer_files"] = layer_listing(spec.entries)
+        images.append(record)
+        for ref in spec.tags:
+            repo, key = parse_ref(ref)
+            repositories.setdefault(repo, {})[key] = v1_id
+        state[spec.name] = {"tree": tree, "dir": layer_dir, "diff_ids": diff_ids,
+                            "history": history, "known": known}
+    _write(os.path.join(out_dir, "repositories-" + driver),
+           json.dumps({"Repositories": repositories}, separators=(",", ":")), 0o600)
+    corruption = apply_corruption(out_dir, driver, corrupt, specs, v1_ids, images, rng) if corrupt else None
+    fix_metadata_mtimes(out_dir, {os.path.join(out_dir, i["layer_dir"]) for i in images})
+    expected = {
+        "driver": driver, "seed": seed, "scale_mb": scale_mb,
+        "ownership_preserved": os.geteuid() == 0,
+        "no_tar_data": sorted(no_tar_data), "corrupt": corruption,
+        "repositories": repositories,
+        "layers_bytes": sum(layer.tar_length for layer in layers.values()),
+        "images": images,
+    }
+    if expected_path is None:
+        expected_path = os.path.join(os.path.dirname(os.path.abspath(out_dir)), "expected.json")
+    _write(expected_path, json.dumps(expected, indent=1, ensure_ascii=False) + "\n")
+    return expected, layers
+
+
+def fix_metadata_mtimes(out_dir, layer_dirs):
+    """Gives everything outside the layer contents (graph/, repositories-*, driver bookkeeping,
+    the layer roots themselves) the fixed time T0, so two runs with one seed are identical."""
+    dirs = []
+    for dirpath, dirnames, filenames in os.walk(out_dir):
+        dirs.append(dirpath)
+        if dirpath in layer_dirs:
+            dirnames[:] = []
+            continue
+        for n in filenames:
+            os.utime(os.path.join(dirpath, n), (T0, T0), follow_symlinks=False)
+    for d in reversed(dirs):
+        os.utime(d, (T0, T0))
+
+
+CORRUPT_KINDS = ["truncated-diff", "missing-parent", "bad-json", "crc"]
+
+
+def apply_corruption(out_dir, driver, kind, specs, v1_ids, images, rng):
+    """Damages CORRUPT_IMAGE so that it, and every image built on it, cannot be migrated."""
+    v1_id = v1_ids[CORRUPT_IMAGE]
+    graph = os.path.join(out_dir, "graph", v1_id)
+    path = None
+    if kind in ("truncated-diff", "crc"):
+        path = os.path.join(driver_layer_dir(out_dir, driver, v1_id), CORRUPT_FILE)
+        st = os.stat(path)
+        size = st.st_size
+        if kind == "truncated-diff":
+            os.truncate(path, size // 2)
+        else:
+            with open(path, "r+b") as f:
+                first = f.read(1)
+                f.seek(0)
+                f.write(bytes([first[0] ^ 0xFF]))
+        # Keep the mtime, so only the content (as tar-split's size and CRC record it) gives it away.
+        os.utime(path, (st.st_mtime, st.st_mtime))
+        path = os.path.relpath(path, out_dir)
+    elif kind == "missing-parent":
+        with open(os.path.join(graph, "json")) as f:
+            obj = json.load(f)
+        obj["parent"] = "%064x" % rng.getrandbits(256)
+        _write(os.path.join(graph, "json"), json.dumps(obj, separators=(",", ":")), 0o600)
+        path = os.path.relpath(os.path.join(graph, "json"), out_dir)
+    elif kind == "bad-json":
+        _write(os.path.join(graph, "json"), '{"id":"%s","created":' % v1_id, 0o600)
+        path = os.path.relpath(os.path.join(graph, "json"), out_dir)
+    else:
+        raise ValueError("unknown --corrupt kind %r (one of %s)" % (kind, ", ".join(CORRUPT_KINDS)))
+    failing = {CORRUPT_IMAGE}
+    for spec in specs:
+        if spec.parent in failing:
+            failing.add(spec.name)
+    for record in images:
+        if record["name"] in failing:
+            record["must_fail"] = True
+            for key in ("diff_id", "chain_id", "image_id", "config"):
+                record[key] = None
+    return {"kind": kind, "image": CORRUPT_IMAGE, "v1_id": v1_id, "path": path,
+            "failing_v1_ids": [v1_ids[s.name] for s in specs if s.name in failing]}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("out_dir", help="the legacy Docker data root to create")
+    parser.add_argument("--driver", choices=["aufs", "vfs", "overlay"], default="aufs")
+    parser.add_argument("--scale-mb", type=int, default=0,
+                        help="add about N MiB of file data (thousands of files) for benchmarks")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-tar-data", default="",
+                        help="comma-separated images without tar-data.json.gz: " + ",".join(IMAGE_NAMES))
+    parser.add_argument("--corrupt", choices=CORRUPT_KINDS,
+                        help="damage image %s (and so its descendants)" % CORRUPT_IMAGE)
+    parser.add_argument("--expected", help="where to write expected.json (default OUT_DIR/../expected.json)")
+    parser.add_argument("--force", action="store_true", help="remove OUT_DIR first if it exists")
+    args = parser.parse_args(argv)
+    if os.path.lexists(args.out_dir) and os.listdir(args.out_dir):
+        if not args.force:
+            parser.error("%s exists and is not empty (use --force to replace it)" % args.out_dir)
+        shutil.rmtree(args.out_dir)
+    no_tar_data = [n for n in args.no_tar_data.split(",") if n]
+    try:
+        expected, _ = generate(args.out_dir, args.driver, args.seed, args.scale_mb, no_tar_data,
+                               args.corrupt, args.expected)
+    except ValueError as err:
+        parser.error(str(err))
+    print("%s: %d images, %d layer bytes (%s)" % (args.out_dir, len(expected["images"]),
+                                                 expected["layers_bytes"], args.driver))
+
+
+if __name__ == "__main__":
+    main()

@@ -5,8 +5,15 @@ rules, and (once stores are generated) exact tar reassembly from tar-split + unp
 Run: python3 make_legacy_store_selftest.py   (exits non-zero on the first failure)
 """
 
+import base64
+import gzip
+import hashlib
+import io
+import json
 import os
 import sys
+import tarfile
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_legacy_store as mls  # noqa: E402
@@ -64,10 +71,207 @@ def test_go_json_rules():
     check(mls.v1image_roundtrip(legacy) == want, "V1Image round trip (field order, omitempty)")
 
 
+def read_tar_split(path):
+    with gzip.open(path, "rb") as f:
+        return [json.loads(line) for line in f.read().decode("utf-8").splitlines()]
+
+
+def reassemble(tar_split_path, layer_dir):
+    """What Docker's migration does with tar-data.json.gz: segments verbatim, file contents read by
+    name from the unpacked layer and checked against their CRC-64. Raises on any mismatch."""
+    out = io.BytesIO()
+    for i, e in enumerate(read_tar_split(tar_split_path)):
+        if e["position"] != i:
+            raise ValueError("position %d at entry %d" % (e["position"], i))
+        if e["type"] == 2:
+            out.write(base64.b64decode(e["payload"] or ""))
+            continue
+        size = e.get("size", 0)
+        if size == 0:
+            continue
+        name = e["name"].encode() if "name" in e else base64.b64decode(e["name_raw"])
+        with open(os.path.join(layer_dir.encode(), os.path.normpath(name).lstrip(b"/")), "rb") as f:
+            data = f.read(size + 1)
+        if len(data) != size:
+            raise ValueError("%r: %d bytes, tar-split says %d" % (name, len(data), size))
+        if mls.crc64_iso(data).to_bytes(8, "big") != base64.b64decode(e["payload"]):
+            raise ValueError("%r: CRC-64 mismatch" % name)
+        out.write(data)
+    return out.getvalue()
+
+
+def split_with_tarfile(tar_bytes):
+    """An independent disassembly: tarfile's own member offsets say where headers end and content
+    starts; returns [(type, payload-or-name, size)] as tar-split should have recorded them."""
+    expected = []
+    pos = 0
+    with tarfile.open(fileobj=io.BytesIO(tar_bytes), mode="r:") as tf:
+        for m in tf.getmembers():
+            expected.append((2, tar_bytes[pos:m.offset_data], 0))
+            expected.append((1, m.name, m.size))
+            pos = m.offset_data + m.size
+    end = pos + (-pos % 512) + 1024
+    expected.append((2, tar_bytes[pos:end], 0))
+    expected.append((2, tar_bytes[end:], 0))
+    return expected
+
+
+def test_tar_split_against_tarfile(layers):
+    for name, layer in layers.items():
+        entries = [e for e in read_tar_split_bytes(layer.tar_split_gz)]
+        got = [(2, base64.b64decode(e["payload"] or ""), 0) if e["type"] == 2
+               else (1, e["name"].rstrip("/"), e.get("size", 0)) for e in entries]
+        if layer.tar_bytes == bytes(1024):
+            want = [(2, bytes(1024), 0), (2, b"", 0)]
+        else:
+            want = split_with_tarfile(layer.tar_bytes)
+        check(got == want, "tar-split of %s matches tarfile's own parse" % name)
+
+
+def read_tar_split_bytes(gz):
+    return [json.loads(line) for line in gzip.decompress(gz).decode("utf-8").splitlines()]
+
+
+def test_store(driver, tmp):
+    out = os.path.join(tmp, driver, "store")
+    expected, layers = mls.generate(out, driver=driver, keep_tar_bytes=True)
+    for image in expected["images"]:
+        layer = layers[image["name"]]
+        tar = reassemble(os.path.join(out, "graph", image["v1_id"], "tar-data.json.gz"),
+                         os.path.join(out, image["layer_dir"]))
+        check(tar == layer.tar_bytes and mls.sha256_id(tar) == image["diff_id"],
+              "%s %s: tar rebuilt from tar-split + files equals the original (%s)"
+              % (driver, image["name"], image["diff_id"][:19]))
+        config = image["config"]
+        check(mls.sha256_id(config.encode()) == image["image_id"]
+              and json.loads(config)["rootfs"]["diff_ids"][-1] == image["diff_id"],
+              "%s %s: image ID is the config's digest" % (driver, image["name"]))
+    return out, expected, layers
+
+
+def tree_snapshot(root):
+    """Everything a migrator could observe in a store: paths, modes, mtimes, owners, contents."""
+    snap = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for n in sorted(dirnames + filenames):
+            p = os.path.join(dirpath, n)
+            st = os.lstat(p)
+            if os.path.islink(p):
+                body = os.readlink(p)
+            elif os.path.isfile(p):
+                with open(p, "rb") as f:
+                    body = hashlib.sha256(f.read()).hexdigest()
+            else:
+                body = ""
+            snap.append((os.path.relpath(p, root), st.st_mode, int(st.st_mtime), st.st_uid, body))
+    return snap
+
+
+def by_name(expected):
+    return {i["name"]: i for i in expected["images"]}
+
+
+def test_filesystems(tmp):
+    """vfs/overlay trees are the layers applied in order: whiteouts delete, opaque dirs clear."""
+    for driver in ("vfs", "overlay"):
+        out, expected, _ = test_store(driver, tmp)
+        images = by_name(expected)
+        app1 = os.path.join(out, images["app1"]["layer_dir"])
+        base = os.path.join(out, images["base"]["layer_dir"])
+        app2 = os.path.join(out, images["app2"]["layer_dir"])
+        check(os.path.exists(os.path.join(base, "var/log/old.log"))
+              and not os.path.lexists(os.path.join(app1, "var/log/old.log")), driver + ": .wh.old.log deletes")
+        check(os.path.isdir(os.path.join(base, "usr/share/doc"))
+              and not os.path.lexists(os.path.join(app1, "usr/share/doc")), driver + ": .wh.doc deletes a dir")
+        check(sorted(os.listdir(os.path.join(app1, "var/lib/data"))) == ["new.db"],
+              driver + ": opaque var/lib/data keeps only this layer's files")
+        check(not os.path.lexists(os.path.join(app2, "etc/hostname")), driver + ": app2 deletes etc/hostname")
+        shared = (os.stat(os.path.join(base, "bin/busybox")).st_ino
+                  == os.stat(os.path.join(app1, "bin/busybox")).st_ino)
+        check(shared == (driver == "overlay"), driver + ": unchanged files hard-linked to the parent only on overlay")
+        st = os.lstat(os.path.join(app1, "home/user/.profile"))
+        check(st.st_uid == (1000 if os.geteuid() == 0 else os.geteuid()) and int(st.st_mtime) == mls.T0,
+              driver + ": owner and mtime kept")
+
+
+def test_determinism(tmp):
+    a, b = os.path.join(tmp, "det-a", "store"), os.path.join(tmp, "det-b", "store")
+    mls.generate(a, seed=7)
+    mls.generate(b, seed=7)
+    with open(os.path.join(tmp, "det-a", "expected.json"), "rb") as fa, \
+            open(os.path.join(tmp, "det-b", "expected.json"), "rb") as fb:
+        same_expected = fa.read() == fb.read()
+    check(same_expected and tree_snapshot(a) == tree_snapshot(b), "same seed, same store and expected.json")
+    c = os.path.join(tmp, "det-c", "store")
+    mls.generate(c, seed=8)
+    check(tree_snapshot(a) != tree_snapshot(c), "another seed, another store")
+
+
+def test_no_tar_data(tmp):
+    out = os.path.join(tmp, "notar", "store")
+    expected, _ = mls.generate(out, no_tar_data=["app1"])
+    images = by_name(expected)
+    app1 = images["app1"]
+    check(not os.path.exists(os.path.join(out, "graph", app1["v1_id"], "tar-data.json.gz"))
+          and app1["diff_id"] is None and "app/server.bin" in app1["layer_files"]
+          and "var/lib/data/.wh..wh..opq" in app1["layer_paths"], "--no-tar-data drops tar-split, lists paths")
+    check(images["app1-cmd"]["diff_id"] == EMPTY_TAR_DIFF_ID and images["app1-cmd"]["image_id"] is None
+          and images["app2"]["image_id"] is not None, "--no-tar-data: descendants keep diffID, lose IDs")
+
+
+def app1_is_broken(out, app1):
+    graph = os.path.join(out, "graph", app1["v1_id"])
+    try:
+        with open(os.path.join(graph, "json")) as f:
+            parent = json.load(f)["parent"]
+        reassemble(os.path.join(graph, "tar-data.json.gz"), os.path.join(out, app1["layer_dir"]))
+    except (ValueError, KeyError):
+        return True
+    return not os.path.isdir(os.path.join(out, "graph", parent))
+
+
+def test_corruptions(tmp):
+    for kind in mls.CORRUPT_KINDS:
+        for driver in ("aufs", "vfs", "overlay"):
+            out = os.path.join(tmp, "corrupt-%s-%s" % (kind, driver), "store")
+            expected, _ = mls.generate(out, driver=driver, corrupt=kind)
+            images = by_name(expected)
+            failing = sorted(n for n, i in images.items() if i["must_fail"])
+            check(failing == ["app1", "app1-cmd"] and expected["corrupt"]["kind"] == kind
+                  and app1_is_broken(out, images["app1"]), "%s %s: app1 broken, app1 and app1-cmd must fail"
+                  % (kind, driver))
+            for name in ("base", "app2-run"):
+                i = images[name]
+                tar = reassemble(os.path.join(out, "graph", i["v1_id"], "tar-data.json.gz"),
+                                 os.path.join(out, i["layer_dir"]))
+                check(mls.sha256_id(tar) == i["diff_id"], "%s %s: %s still intact" % (kind, driver, name))
+
+
+def test_scaled(tmp):
+    out = os.path.join(tmp, "scaled", "store")
+    expected, _ = mls.generate(out, scale_mb=24, driver="overlay")
+    files = sum(len(fs) for _, _, fs in os.walk(out))
+    for image in expected["images"]:
+        tar = reassemble(os.path.join(out, "graph", image["v1_id"], "tar-data.json.gz"),
+                         os.path.join(out, image["layer_dir"]))
+        check(mls.sha256_id(tar) == image["diff_id"], "scaled %s rebuilds exactly" % image["name"])
+    check(expected["layers_bytes"] > 24 << 20 and files > 50,
+          "scaled store: %d MiB of layers, %d files" % (expected["layers_bytes"] >> 20, files))
+
+
 def main():
     test_crc64_iso()
     test_moby_migration_vector()
     test_go_json_rules()
+    with tempfile.TemporaryDirectory(prefix="legacy-store-selftest-") as tmp:
+        _, _, layers = test_store("aufs", tmp)
+        test_tar_split_against_tarfile(layers)
+        test_filesystems(tmp)
+        test_determinism(tmp)
+        test_no_tar_data(tmp)
+        test_corruptions(tmp)
+        test_scaled(tmp)
     print("selftest passed")
 
 
