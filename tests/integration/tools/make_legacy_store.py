@@ -86,8 +86,8 @@ GO_HTML_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
 
 def go_string(s):
     """json.Marshal of a Go string: <, >, & and U+2028/9 escaped, other non-ASCII kept as UTF-8,
-    control characters as \\u00XX except \\n and \\r. Lone surrogates (invalid UTF-8 in Go) become
-    U+FFFD, as Go's decoder would have made them."""
+    \\n \\r \\t as such and other control characters as \\u00XX (Go 1.5, which built Docker 1.10).
+    Lone surrogates (invalid UTF-8 in Go) become U+FFFD, as Go's decoder would have made them."""
     out = ['"']
     for ch in s:
         code = ord(ch)
@@ -99,6 +99,8 @@ def go_string(s):
             out.append("\\n")
         elif ch == "\r":
             out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
         elif code < 0x20:
             out.append("\\u%04x" % code)
         elif 0xD800 <= code < 0xE000:
@@ -853,11 +855,16 @@ def _cfg(cmd, env=None, labels=None, ports=None, image="", legacy=False):
 PATH_ENV = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
 
 
-def image_specs(rng):
+# A Latin-1 file name (bytes "caf\xe9"), kept in Python as a surrogate escape; tar-split records it
+# as name_raw.
+NON_UTF8_NAME = "opt/app2/caf\udce9.txt"
+
+
+def image_specs(rng, non_utf8_names=False):
     def hexid():
         return "%064x" % rng.getrandbits(256)
     sh = ["/bin/sh", "-c"]
-    return [
+    specs = [
         ImageSpec("base-l1", None, base_l1_entries(rng, T0), tarfile.PAX_FORMAT, False, "1.9.1",
                   "2015-10-31T22:22:54.690851953Z",
                   sh + ["#(nop) ADD file:%s in /" % hexid()], None),
@@ -892,6 +899,9 @@ def image_specs(rng):
                        ports=["9090/tcp", "80/tcp"], legacy=True),
                   tags=["myorg/other:latest"], author="Jane Doe <jane@example.com>"),
     ]
+    if non_utf8_names:
+        specs[4].entries.append(_f(NON_UTF8_NAME, T0 + 2 * 86400, "latin-1 name\n"))
+    return specs
 
 
 def add_scale_content(specs, rng, pool, scale_mb):
@@ -991,10 +1001,10 @@ def layer_listing(entries):
 
 
 def generate(out_dir, driver="aufs", seed=1, scale_mb=0, no_tar_data=(), corrupt=None,
-             expected_path=None, keep_tar_bytes=False):
+             expected_path=None, keep_tar_bytes=False, non_utf8_names=False):
     """Writes the store and expected.json; returns (expected dict, {name: LayerTar})."""
     rng = random.Random(seed)
-    specs = image_specs(rng)
+    specs = image_specs(rng, non_utf8_names)
     if scale_mb:
         add_scale_content(specs, rng, BlockPool(rng), scale_mb)
     unknown = set(no_tar_data) - set(IMAGE_NAMES)
@@ -1061,7 +1071,7 @@ def generate(out_dir, driver="aufs", seed=1, scale_mb=0, no_tar_data=(), corrupt
     corruption = apply_corruption(out_dir, driver, corrupt, specs, v1_ids, images, rng) if corrupt else None
     fix_metadata_mtimes(out_dir, {os.path.join(out_dir, i["layer_dir"]) for i in images})
     expected = {
-        "driver": driver, "seed": seed, "scale_mb": scale_mb,
+        "driver": driver, "seed": seed, "scale_mb": scale_mb, "non_utf8_names": non_utf8_names,
         "ownership_preserved": os.geteuid() == 0,
         "no_tar_data": sorted(no_tar_data), "corrupt": corruption,
         "repositories": repositories,
@@ -1070,7 +1080,8 @@ def generate(out_dir, driver="aufs", seed=1, scale_mb=0, no_tar_data=(), corrupt
     }
     if expected_path is None:
         expected_path = os.path.join(os.path.dirname(os.path.abspath(out_dir)), "expected.json")
-    _write(expected_path, json.dumps(expected, indent=1, ensure_ascii=False) + "\n")
+    # ASCII-only, so a non-UTF-8 file name (a lone surrogate here) survives as a \\udcXX escape.
+    _write(expected_path, json.dumps(expected, indent=1) + "\n")
     return expected, layers
 
 
@@ -1147,6 +1158,9 @@ def main(argv=None):
     parser.add_argument("--corrupt", choices=CORRUPT_KINDS,
                         help="damage image %s (and so its descendants)" % CORRUPT_IMAGE)
     parser.add_argument("--expected", help="where to write expected.json (default OUT_DIR/../expected.json)")
+    parser.add_argument("--non-utf8-names", action="store_true",
+                        help="add a file whose name is not UTF-8 (%s) to app2" % NON_UTF8_NAME.encode(
+                            "utf-8", "surrogateescape").decode("latin-1"))
     parser.add_argument("--force", action="store_true", help="remove OUT_DIR first if it exists")
     args = parser.parse_args(argv)
     if os.path.lexists(args.out_dir) and os.listdir(args.out_dir):
@@ -1156,7 +1170,7 @@ def main(argv=None):
     no_tar_data = [n for n in args.no_tar_data.split(",") if n]
     try:
         expected, _ = generate(args.out_dir, args.driver, args.seed, args.scale_mb, no_tar_data,
-                               args.corrupt, args.expected)
+                               args.corrupt, args.expected, non_utf8_names=args.non_utf8_names)
     except ValueError as err:
         parser.error(str(err))
     print("%s: %d images, %d layer bytes (%s)" % (args.out_dir, len(expected["images"]),

@@ -51,6 +51,7 @@ def test_crc64_iso():
 
 
 def test_go_json_rules():
+    check(mls.go_string("a\tb\x01\n<\u2028") == '"a\\tb\\u0001\\n\\u003c\\u2028"', "Go string escaping")
     check(mls.go_time_roundtrip("2015-11-02T10:00:00.120000000Z") == "2015-11-02T10:00:00.12Z",
           "RFC3339Nano drops trailing zeros")
     check(mls.go_time_roundtrip("2015-11-02T10:00:00.000Z") == "2015-11-02T10:00:00Z",
@@ -120,12 +121,19 @@ def test_tar_split_against_tarfile(layers):
     for name, layer in layers.items():
         entries = [e for e in read_tar_split_bytes(layer.tar_split_gz)]
         got = [(2, base64.b64decode(e["payload"] or ""), 0) if e["type"] == 2
-               else (1, e["name"].rstrip("/"), e.get("size", 0)) for e in entries]
+               else (1, entry_name(e).rstrip("/"), e.get("size", 0)) for e in entries]
         if layer.tar_bytes == bytes(1024):
             want = [(2, bytes(1024), 0), (2, b"", 0)]
         else:
             want = split_with_tarfile(layer.tar_bytes)
         check(got == want, "tar-split of %s matches tarfile's own parse" % name)
+
+
+def entry_name(e):
+    """A file entry's name as tarfile reports it (non-UTF-8 bytes as surrogate escapes)."""
+    if "name" in e:
+        return e["name"]
+    return base64.b64decode(e["name_raw"]).decode("utf-8", "surrogateescape")
 
 
 def read_tar_split_bytes(gz):
@@ -260,6 +268,20 @@ def test_scaled(tmp):
           "scaled store: %d MiB of layers, %d files" % (expected["layers_bytes"] >> 20, files))
 
 
+def test_non_utf8_names(tmp):
+    out = os.path.join(tmp, "raw-names", "store")
+    expected, layers = mls.generate(out, non_utf8_names=True, keep_tar_bytes=True)
+    app2 = by_name(expected)["app2"]
+    entries = read_tar_split(os.path.join(out, "graph", app2["v1_id"], "tar-data.json.gz"))
+    raw = [base64.b64decode(e["name_raw"]) for e in entries if "name_raw" in e]
+    check(raw == [b"opt/app2/caf\xe9.txt"], "a non-UTF-8 name is recorded as name_raw")
+    tar = reassemble(os.path.join(out, "graph", app2["v1_id"], "tar-data.json.gz"),
+                     os.path.join(out, app2["layer_dir"]))
+    check(mls.sha256_id(tar) == app2["diff_id"] and tar == layers["app2"].tar_bytes,
+          "the layer with a non-UTF-8 name rebuilds exactly")
+    test_tar_split_against_tarfile({"app2 (non-UTF-8 name)": layers["app2"]})
+
+
 def main():
     test_crc64_iso()
     test_moby_migration_vector()
@@ -272,6 +294,7 @@ def main():
         test_no_tar_data(tmp)
         test_corruptions(tmp)
         test_scaled(tmp)
+        test_non_utf8_names(tmp)
     print("selftest passed")
 
 
