@@ -4,21 +4,37 @@ correct `strata migrate --from-docker` must make of it (expected.json).
 
 Docker 1.10's migration (migrate/v1, image/v1, layer/migration.go) is re-implemented here from its
 definition, not from strata's code, so the two can check each other. Python 3 standard library only.
+
+  make_legacy_store.py OUT_DIR [--driver aufs|vfs|overlay] [--scale-mb N] [--seed S]
+      [--no-tar-data IMG,...] [--corrupt truncated-diff|missing-parent|bad-json|crc]
+      [--non-utf8-names] [--expected PATH] [--force]
+
+Images (parents first): base-l1 -> base -> app1 -> app1-cmd (empty layer), base -> app2 -> app2-run;
+the app2 chain says docker_version 1.8.2, so its JSON goes through the V1Image round trip.
+--corrupt damages app1, so app1 and app1-cmd must fail and the other four must migrate.
+
+expected.json (default OUT_DIR/../expected.json):
+  driver, seed, scale_mb, non_utf8_names, ownership_preserved (uid/gid applied: ran as root),
+  no_tar_data [names], corrupt (null or {kind, image, v1_id, path, failing_v1_ids}),
+  repositories (as in repositories-<driver>), layers_bytes (sum of the layer tars' lengths),
+  images: [{name, v1_id, names ["repo:tag" | "repo@sha256:..."], parent_v1_id, docker_version,
+            diff_id, chain_id, image_id, config (the exact config text; image_id is its sha256),
+            history [entries], size (sum of file sizes, what the migration records), tar_size,
+            empty_layer, tar_data, layer_dir (relative to OUT_DIR), must_fail,
+            layer_paths + layer_files {path: sha256} (only without tar-data)}]
+  diff_id is null without tar-data (the migrator makes its own tar); chain_id, image_id and config
+  are null for that image and its descendants, and for every must_fail image.
 """
 
 import argparse
 import base64
-import datetime
 import gzip
 import hashlib
-import io
 import json
 import os
 import random
 import re
 import shutil
-import stat
-import sys
 import tarfile
 
 # ------------------------------------------------------------------------------------------------
@@ -55,20 +71,48 @@ def crc64_iso(data):
     return crc64_raw(MASK64, data) ^ MASK64
 
 
+def _gf2_times(matrix, vec):
+    out = 0
+    col = 0
+    while vec:
+        if vec & 1:
+            out ^= matrix[col]
+        vec >>= 1
+        col += 1
+    return out
+
+
+def _gf2_square(matrix):
+    return [_gf2_times(matrix, matrix[i]) for i in range(64)]
+
+
 class BlockCrc:
-    """CRC-64 over one fixed block in O(8) table look-ups instead of len(block) steps.
+    """CRC-64 over one fixed block in 8 table look-ups instead of len(block) steps.
 
     The register update is affine over GF(2): reg' = M(reg) ^ crc64_raw(0, block), where M is the
-    linear map "feed len(block) zero bytes". M is tabulated per input byte position, so scaled-up
-    content made of repeated random blocks gets its CRC without a Python loop over every byte.
+    linear map "feed len(block) zero bytes". M is built by repeated squaring of the one-bit shift
+    (zlib's crc32_combine idea) and tabulated per register byte, so scaled-up content made of
+    repeated random blocks gets its CRC without a Python loop over every byte.
     """
 
     def __init__(self, block):
         self.block = block
         self.constant = crc64_raw(0, block)
-        self.tables = []
-        for pos in range(8):
-            self.tables.append([crc64_raw(v << (8 * pos), bytes(len(block))) for v in range(256)])
+        # one zero *bit*: column i is the register after shifting bit i once.
+        one_bit = [CRC64_ISO_POLY] + [1 << (i - 1) for i in range(1, 64)]
+        op = one_bit
+        for _ in range(3):            # 8 bits
+            op = _gf2_square(op)
+        length = len(block)
+        acc = None
+        while length:
+            if length & 1:
+                acc = op if acc is None else [_gf2_times(op, acc[i]) for i in range(64)]
+            length >>= 1
+            if length:
+                op = _gf2_square(op)
+        self.tables = [[_gf2_times(acc, v << (8 * pos)) for v in range(256)] for pos in range(8)]
+
 
     def advance(self, reg):
         out = self.constant
@@ -334,7 +378,7 @@ def go_decode_struct(fields, obj):
 
 
 def go_encode_value(kind, value):
-    if kind in ("string",):
+    if kind == "string":
         return go_string(value)
     if kind == "bool":
         return "true" if value else "false"
@@ -361,13 +405,15 @@ def go_encode_value(kind, value):
 
 
 def go_is_empty(kind, value):
+    """Go's omitempty: false, 0, "", nil, and empty slices and maps. A non-nil pointer (StrSlice,
+    *Config) is never empty, whatever it points to."""
     if value is None:
         return True
-    if kind in ("string", "strings", "strslice", "setmap", "strmap"):
-        return len(value) == 0 if kind not in ("strslice",) else False
+    if kind in ("strslice", "config", "configptr", "time"):
+        return False
     if kind in ("bool", "int64"):
         return not value
-    return False
+    return len(value) == 0
 
 
 def go_encode_struct(fields, values):
@@ -448,49 +494,11 @@ class BlockPool:
             for _ in range(per_size):
                 block = rng.randbytes(size)
                 self.blocks.append(block)
-                self.crcs.append(BlockCrcFast(block))
+                self.crcs.append(BlockCrc(block))
         self.per_size = per_size
 
     def index(self, size_class, which):
         return size_class * self.per_size + which % self.per_size
-
-
-def _gf2_times(matrix, vec):
-    out = 0
-    col = 0
-    while vec:
-        if vec & 1:
-            out ^= matrix[col]
-        vec >>= 1
-        col += 1
-    return out
-
-
-def _gf2_square(matrix):
-    return [_gf2_times(matrix, matrix[i]) for i in range(64)]
-
-
-class BlockCrcFast(BlockCrc):
-    """BlockCrc whose zero-feed map is built by repeated squaring (zlib's crc32_combine idea)
-    rather than by feeding zero bytes, so 64 KiB blocks are set up in milliseconds."""
-
-    def __init__(self, block):
-        self.block = block
-        self.constant = crc64_raw(0, block)
-        # one zero *bit*: column i is the register after shifting bit i once.
-        one_bit = [CRC64_ISO_POLY] + [1 << (i - 1) for i in range(1, 64)]
-        op = one_bit
-        for _ in range(3):            # 8 bits
-            op = _gf2_square(op)
-        length = len(block)
-        acc = None
-        while length:
-            if length & 1:
-                acc = op if acc is None else [_gf2_times(op, acc[i]) for i in range(64)]
-            length >>= 1
-            if length:
-                op = _gf2_square(op)
-        self.tables = [[_gf2_times(acc, v << (8 * pos)) for v in range(256)] for pos in range(8)]
 
 
 class Content:
@@ -977,6 +985,7 @@ def write_driver(out_dir, driver, v1_id, ancestors, entries, tree, parent_dir, p
     root = driver_layer_dir(out_dir, driver, v1_id)
     if driver == "aufs":
         materialize(layer_as_tree(entries), root)
+        add_aufs_branch_metadata(root)
         _write(os.path.join(out_dir, "aufs", "layers", v1_id), "".join(a + "\n" for a in ancestors))
         os.makedirs(os.path.join(out_dir, "aufs", "mnt", v1_id), exist_ok=True)
     elif driver == "vfs":
@@ -984,6 +993,19 @@ def write_driver(out_dir, driver, v1_id, ancestors, entries, tree, parent_dir, p
     else:
         materialize(tree, root, parent_dir, parent_tree)
     return root
+
+
+def add_aufs_branch_metadata(root):
+    """AUFS keeps its own bookkeeping in every branch root (.wh..wh.aufs, .wh..wh.orph/,
+    .wh..wh.plnk/). They are not part of the layer: tar-split never names them, and Docker's aufs
+    Diff excludes .wh..wh.* (except .wh..wh..opq) when it has to make a tar itself."""
+    with open(os.path.join(root, ".wh..wh.aufs"), "wb"):
+        pass
+    os.chmod(os.path.join(root, ".wh..wh.aufs"), 0o444)
+    for d in (".wh..wh.orph", ".wh..wh.plnk"):
+        os.mkdir(os.path.join(root, d), 0o700)
+    for n in (".wh..wh.aufs", ".wh..wh.orph", ".wh..wh.plnk"):
+        os.utime(os.path.join(root, n), (T0, T0))
 
 
 def parse_ref(ref):
