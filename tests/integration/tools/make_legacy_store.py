@@ -833,6 +833,10 @@ def app2_entries(rng, t):
         _f("opt/app2/bin", t, rng.randbytes(10000), 0o755),
         Entry("opt/app2/bin-link", "hardlink", 0o755, t, linkname="opt/app2/bin"),
         _f("opt/app2/data-exactly-512", t, rng.randbytes(512)),
+        # GNU layer: these become ././@LongLink entries (type L for the name, K for the target).
+        _d("opt/app2/" + "n" * 60, t),
+        _f("opt/app2/" + "n" * 60 + "/" + "m" * 60 + ".conf", t, "gnu long name\n"),
+        Entry("opt/app2/long-link", "symlink", 0o777, t, linkname="/" + "x" * 60 + "/" + "y" * 60),
     ]
 
 
