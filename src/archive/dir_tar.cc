@@ -34,68 +34,74 @@ class TreeWriter {
   Status WalkDir(int dir_fd, const std::string& prefix) {
     STRATA_ASSIGN(names, ListDir(dir_fd, prefix));
     for (const std::string& name : names) {
-      const std::string rel = prefix + name;
       if (options_.skip_aufs_metadata && prefix.empty() && name.starts_with(".wh..wh.") &&
           name != ".wh..wh..opq") {
         continue;
       }
-      struct stat st;
-      if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-        if (errno == ENOENT) continue;  // removed during the walk, as WalkDir tolerates
-        return Fail(Errno("lstat", Path(rel)));
+      STRATA_TRY(WriteEntry(dir_fd, name, prefix + name, /*recurse=*/true));
+    }
+    return {};
+  }
+
+  // The entry for `name` in `dir_fd` (at `rel` below the root); a directory's contents follow
+  // when `recurse`.
+  Status WriteEntry(int dir_fd, const std::string& name, const std::string& rel, bool recurse) {
+    struct stat st;
+    if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) return {};  // removed during the walk, as WalkDir tolerates
+      return Fail(Errno("lstat", Path(rel)));
+    }
+    if (S_ISSOCK(st.st_mode)) return {};
+    TarEntry entry;
+    entry.name = S_ISDIR(st.st_mode) ? rel + "/" : rel;
+    entry.mode = st.st_mode & (S_IFMT | 07777);
+    entry.uid = st.st_uid;
+    entry.gid = st.st_gid;
+    entry.mtime = TarTime{st.st_mtim.tv_sec, 0};
+    if (S_ISDIR(st.st_mode)) {
+      entry.type = TarType::kDirectory;
+    } else if (S_ISREG(st.st_mode)) {
+      entry.type = TarType::kRegular;
+      entry.size = st.st_size;
+    } else if (S_ISLNK(st.st_mode)) {
+      entry.type = TarType::kSymlink;
+      STRATA_ASSIGN(target, ReadLink(dir_fd, name, rel));
+      entry.linkname = std::move(target);
+    } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+      entry.type = S_ISCHR(st.st_mode) ? TarType::kCharDevice : TarType::kBlockDevice;
+      entry.devmajor = major(st.st_rdev);
+      entry.devminor = minor(st.st_rdev);
+    } else if (S_ISFIFO(st.st_mode)) {
+      entry.type = TarType::kFifo;
+    } else {
+      return {};
+    }
+    if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) {
+      auto [it, inserted] = seen_.emplace(std::make_pair(st.st_dev, st.st_ino), rel);
+      if (!inserted) {
+        entry.type = TarType::kHardlink;
+        entry.linkname = it->second;
+        entry.size = 0;
       }
-      if (S_ISSOCK(st.st_mode)) continue;
-      TarEntry entry;
-      entry.name = S_ISDIR(st.st_mode) ? rel + "/" : rel;
-      entry.mode = st.st_mode & (S_IFMT | 07777);
-      entry.uid = st.st_uid;
-      entry.gid = st.st_gid;
-      entry.mtime = TarTime{st.st_mtim.tv_sec, 0};
-      if (S_ISDIR(st.st_mode)) {
-        entry.type = TarType::kDirectory;
-      } else if (S_ISREG(st.st_mode)) {
-        entry.type = TarType::kRegular;
-        entry.size = st.st_size;
-      } else if (S_ISLNK(st.st_mode)) {
-        entry.type = TarType::kSymlink;
-        STRATA_ASSIGN(target, ReadLink(dir_fd, name, rel));
-        entry.linkname = std::move(target);
-      } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
-        entry.type = S_ISCHR(st.st_mode) ? TarType::kCharDevice : TarType::kBlockDevice;
-        entry.devmajor = major(st.st_rdev);
-        entry.devminor = minor(st.st_rdev);
-      } else if (S_ISFIFO(st.st_mode)) {
-        entry.type = TarType::kFifo;
-      } else {
-        continue;
-      }
-      if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) {
-        auto [it, inserted] = seen_.emplace(std::make_pair(st.st_dev, st.st_ino), rel);
-        if (!inserted) {
-          entry.type = TarType::kHardlink;
-          entry.linkname = it->second;
-          entry.size = 0;
-        }
-      }
-      if (options_.user_names) {
-        entry.uname = UserName(st.st_uid);
-        entry.gname = GroupName(st.st_gid);
-      }
-      STRATA_TRY(ReadXattrs(rel, &entry));
-      STRATA_TRY(tar_.WriteHeader(entry));
-      if (entry.type == TarType::kRegular && entry.size > 0) {
-        int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0) return Fail(Errno("open", Path(rel)));
-        FdReader file(fd, Path(rel), /*owns=*/true);
-        auto copied = tar_.CopyContent(file);
-        if (!copied) return Wrap("archiving " + Path(rel) + " (did it change?)", copied.error());
-      }
-      if (entry.type == TarType::kDirectory) {
-        int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0) return Fail(Errno("open directory", Path(rel)));
-        UniqueFd child(fd);
-        STRATA_TRY(WalkDir(child.get(), rel + "/"));
-      }
+    }
+    if (options_.user_names) {
+      entry.uname = UserName(st.st_uid);
+      entry.gname = GroupName(st.st_gid);
+    }
+    STRATA_TRY(ReadXattrs(rel, &entry));
+    STRATA_TRY(tar_.WriteHeader(entry));
+    if (entry.type == TarType::kRegular && entry.size > 0) {
+      int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0) return Fail(Errno("open", Path(rel)));
+      FdReader file(fd, Path(rel), /*owns=*/true);
+      auto copied = tar_.CopyContent(file);
+      if (!copied) return Wrap("archiving " + Path(rel) + " (did it change?)", copied.error());
+    }
+    if (entry.type == TarType::kDirectory && recurse) {
+      int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0) return Fail(Errno("open directory", Path(rel)));
+      UniqueFd child(fd);
+      STRATA_TRY(WalkDir(child.get(), rel + "/"));
     }
     return {};
   }
@@ -216,6 +222,26 @@ class TreeWriter {
 };
 
 }  // namespace
+
+struct DirEntryWriter::Impl : TreeWriter {
+  using TreeWriter::TreeWriter;
+};
+
+DirEntryWriter::DirEntryWriter(const std::string& root, TarWriter& tar,
+                               const DirTarOptions& options)
+    : root_(root), impl_(std::make_unique<Impl>(root, tar, options)) {}
+
+DirEntryWriter::~DirEntryWriter() = default;
+
+Status DirEntryWriter::AddPath(const std::string& rel) {
+  const size_t slash = rel.rfind('/');
+  const std::string dir = slash == std::string::npos ? root_ : root_ + "/" + rel.substr(0, slash);
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Fail(Errno("open directory", dir));
+  UniqueFd parent(fd);
+  const std::string name = slash == std::string::npos ? rel : rel.substr(slash + 1);
+  return impl_->WriteEntry(parent.get(), name, rel, /*recurse=*/false);
+}
 
 Status WriteDirectoryTree(const std::string& dir, TarWriter& tar, const DirTarOptions& options) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -6,6 +6,7 @@
 // 040755, 0120777...), as Docker's fillGo18FileTypeBits puts them back.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "archive/tar_writer.h"
@@ -29,5 +30,21 @@ struct DirTarOptions {
 // callers can add entries after the tree.
 Status WriteDirectoryTree(const std::string& dir, TarWriter& tar,
                           const DirTarOptions& options = {});
+
+// Writes the entries of chosen paths of a tree, in the caller's order, by the same rules (a later
+// path of an inode already written becomes a hard link). A directory's entry comes without its
+// contents. Used to export a list of changes (archive/tree_changes.h).
+class DirEntryWriter {
+ public:
+  DirEntryWriter(const std::string& root, TarWriter& tar, const DirTarOptions& options = {});
+  ~DirEntryWriter();
+  // `rel`: a path below the root, "a/b" (no leading slash).
+  Status AddPath(const std::string& rel);
+
+ private:
+  struct Impl;
+  std::string root_;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace strata

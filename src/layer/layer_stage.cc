@@ -209,25 +209,31 @@ Status CommitStagedLayer(const ContentStore& content, StagedLayer& layer) {
   return {};
 }
 
-Result<StagedLayer> StageDirectory(const ContentStore& content, const std::string& dir,
-                                   const DirTarOptions& tar_options) {
+Result<StagedLayer> StageProducedTar(const ContentStore& content, const std::string& what,
+                                     const std::function<Status(TarWriter&)>& produce) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return Fail(std::string("pipe: ") + std::strerror(errno));
   UniqueFd read_end(fds[0]);
   Status writer_status;
   std::thread writer([&, write_fd = fds[1]] {
     UniqueFd owned(write_fd);
-    FdWriter out(write_fd, "tar stream of " + dir);
+    FdWriter out(write_fd, "tar stream of " + what);
     TarWriter tar(out);
-    writer_status = WriteDirectoryTree(dir, tar, tar_options);
+    writer_status = produce(tar);
     if (writer_status) writer_status = tar.Close();
   });
-  FdReader reader(read_end.get(), "tar stream of " + dir);
+  FdReader reader(read_end.get(), "tar stream of " + what);
   auto staged = StageLayer(content, reader);
   read_end = UniqueFd();  // unblocks the writer if staging stopped early
   writer.join();
-  if (!writer_status) return Wrap("archiving " + dir, writer_status.error());
+  if (!writer_status) return Wrap("archiving " + what, writer_status.error());
   return staged;
+}
+
+Result<StagedLayer> StageDirectory(const ContentStore& content, const std::string& dir,
+                                   const DirTarOptions& tar_options) {
+  return StageProducedTar(
+      content, dir, [&](TarWriter& tar) { return WriteDirectoryTree(dir, tar, tar_options); });
 }
 
 }  // namespace strata

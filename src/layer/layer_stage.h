@@ -5,10 +5,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
 #include "archive/dir_tar.h"
+#include "archive/tar_writer.h"
 #include "content/content_store.h"
 #include "digest/digest.h"
 #include "util/io.h"
@@ -38,6 +40,11 @@ struct StageOptions {
 
 Result<StagedLayer> StageLayer(const ContentStore& content, Reader& input,
                                const StageOptions& options = {});
+
+// Stages the tar that `produce` writes (it must not Close() the writer): the producer runs on a
+// second thread and feeds this one through a pipe, so the tar is never materialised.
+Result<StagedLayer> StageProducedTar(const ContentStore& content, const std::string& what,
+                                     const std::function<Status(TarWriter&)>& produce);
 
 // Stages a directory tree as Docker archives it (archive/dir_tar.h): a writer thread produces the
 // tar through a pipe while this thread stages it, so the layer is never materialised twice.

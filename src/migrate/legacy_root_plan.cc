@@ -120,10 +120,10 @@ Result<MigrationPlan> PlanLegacyDockerRoot(const std::string& data_root,
       layer.tar_split = tar_data;
     } else if (DriverKeepsAufsBranches(*driver)) {
       layer.files_dir = *files;  // archived from the branch, as Docker's aufs Diff does
+      layer.kind = PlannedLayer::Source::kAufsBranch;
     } else {
-      layer.problem = "no tar-data.json.gz, and the " + *driver +
-                      " driver keeps whole trees (making a diff against the parent is not "
-                      "supported)";
+      layer.files_dir = *files;  // diffed against the parent's tree (set below)
+      layer.kind = PlannedLayer::Source::kTreeDiff;
     }
     by_id.emplace(id, plan.images.size());
     parents.push_back(parent);
@@ -141,6 +141,15 @@ Result<MigrationPlan> PlanLegacyDockerRoot(const std::string& data_root,
       continue;
     }
     plan.images[i].parent = it->second;
+    PlannedLayer& layer = plan.layers[i];
+    if (layer.kind == PlannedLayer::Source::kTreeDiff) {
+      const PlannedLayer& parent_layer = plan.layers[it->second];
+      if (parent_layer.files_dir.empty()) {
+        layer.problem = "no tar-data.json.gz, and the parent's tree to diff against is missing";
+      } else {
+        layer.parent_files_dir = parent_layer.files_dir;
+      }
+    }
   }
   for (size_t i = 0; i < plan.images.size(); ++i) {
     std::vector<size_t> chain;

@@ -10,6 +10,7 @@
 
 #include "archive/dir_tar.h"
 #include "archive/tar_split.h"
+#include "archive/tree_changes.h"
 #include "image/chain_id.h"
 #include "image/image_config.h"
 #include "layer/layer_stage.h"
@@ -30,8 +31,14 @@ struct LayerJob {
 };
 
 Result<StagedLayer> StageFromSource(const ContentStore& content, const PlannedLayer& layer) {
-  if (layer.tar_split.empty()) {
+  if (layer.kind == PlannedLayer::Source::kAufsBranch) {
     return StageDirectory(content, layer.files_dir, DirTarOptions{.skip_aufs_metadata = true});
+  }
+  if (layer.kind == PlannedLayer::Source::kTreeDiff) {
+    STRATA_ASSIGN(changes, TreeChanges(layer.files_dir, layer.parent_files_dir));
+    return StageProducedTar(content, layer.files_dir, [&](TarWriter& tar) {
+      return WriteChangesTar(layer.files_dir, changes, tar);
+    });
   }
   STRATA_ASSIGN(assembler, TarSplitAssembler::Open(layer.tar_split, layer.files_dir));
   return StageLayer(content, *assembler);

@@ -18,9 +18,13 @@ namespace strata {
 struct PlannedLayer {
   std::string source;     // how messages name it: "layer sha256:… (cache-id …)", "v1 image …"
   std::string files_dir;  // where the layer's files are (looked up by name)
-  // gzip'd tar-split that reproduces the layer's exact tar; empty: archive files_dir instead
-  // (an AUFS diff branch, whose whiteouts are already .wh. files).
-  std::string tar_split;
+  // How the layer's tar is made: from a tar-split (exact bytes), by archiving files_dir (an AUFS
+  // diff branch, whose whiteouts are already .wh. files), or as the changes from the parent's
+  // whole tree to files_dir (vfs, overlay).
+  enum class Source { kTarSplit, kAufsBranch, kTreeDiff };
+  Source kind = Source::kTarSplit;
+  std::string tar_split;         // kTarSplit: gzip'd tar-split.json
+  std::string parent_files_dir;  // kTreeDiff: the parent layer's whole tree ("" for a base)
   std::optional<Digest> recorded_diff_id;  // what the source says the tar hashes to
   std::string problem;                     // non-empty: the layer cannot be read
 };
