@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstdint>
+#include <future>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,6 +23,11 @@ class ContentStore;
 
 // A blob being written. Write() hashes and buffers; Finish() flushes, fsyncs and fixes the digest;
 // Commit() makes it visible. Destroying an uncommitted writer removes its temporary file.
+// A blob that outgrows the buffer is written with O_DIRECT in whole aligned blocks (the tail
+// goes through the page cache at Finish): every blob is fsynced anyway, and copying gigabytes
+// of layers into the page cache first costs more CPU than hashing them. Filesystems without
+// O_DIRECT (tmpfs) get ordinary buffered writes. Direct writes of one buffer run on a helper
+// thread while the next buffer fills, so hashing and the device overlap.
 class BlobWriter : public Writer {
  public:
   BlobWriter(BlobWriter&&) noexcept;
@@ -39,13 +46,22 @@ class BlobWriter : public Writer {
  private:
   friend class ContentStore;
   BlobWriter(std::string store_root, UniqueFd fd, std::string temp_path, DigestAlgorithm algo);
-  Status FlushBuffer();
+  // Writes out the buffer: all of it, or with `aligned_only` only whole blocks (direct I/O).
+  Status FlushBuffer(bool aligned_only);
+  Status WaitInflight();
+  struct FreeDelete {
+    void operator()(char* p) const;
+  };
 
   std::string store_root_;
   UniqueFd fd_;
   std::string temp_path_;
   Hasher hasher_;
-  std::string buffer_;
+  std::unique_ptr<char, FreeDelete> buffer_;  // kWriteBuffer bytes, block-aligned
+  std::unique_ptr<char, FreeDelete> spare_;   // the buffer being written by inflight_
+  std::future<Status> inflight_;
+  size_t buffered_ = 0;
+  bool direct_ = false;  // O_DIRECT is on for fd_
   uint64_t size_ = 0;
   uint64_t synced_ = 0;
   std::optional<Digest> digest_;
