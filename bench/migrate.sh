@@ -73,10 +73,8 @@ LIMIT_S=$(awk -v b="$LEGACY_BYTES" -v m="$OPENSSL_MBS" -v c="$(nproc)" 'BEGIN {p
 {
   echo "strata migrate — $(date -u +%FT%TZ), commit $(commit_id), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "A. Docker data root $BUILD_ROOT (${#TAGGED[@]} tags: ${TAGGED[*]}):"
-  printf '   %-36s %8s s  peak RSS %5s MiB\n' "docker save | strata load" "${WALL[save_load]}" \
-    "$((${RSS[save_load]:-0} / 1024))"
-  printf '   %-36s %8s s  peak RSS %5s MiB  (dockerd %s MiB)\n' "" "" "" \
-    "$((${RSS[save_load_dockerd]:-0} / 1024))"
+  printf '   %-36s %8s s  peak RSS %5s MiB  (dockerd %s MiB)\n' "docker save | strata load" \
+    "${WALL[save_load]}" "$((${RSS[save_load]:-0} / 1024))" "$((${RSS[save_load_dockerd]:-0} / 1024))"
   printf '   %-36s %8s s  peak RSS %5s MiB\n' "strata migrate" "${WALL[migrate]}" \
     "$((${RSS[migrate]:-0} / 1024))"
   echo "   $MIG_SUMMARY"

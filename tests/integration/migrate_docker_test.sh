@@ -5,7 +5,8 @@
 # not change; a second run skips everything; damaged layers fail only their images.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 source "$(dirname "${BASH_SOURCE[0]}")/fixtures.sh"
-need_peer jq
+source "$(dirname "${BASH_SOURCE[0]}")/registry_lib.sh"
+need_peer jq docker-registry curl
 ensure_fixtures
 need_strata_cmd migrate
 
@@ -26,10 +27,20 @@ echo hello >"$WORK/ctx/hello.txt"
 DOCKER_BUILDKIT=0 DOCKER_HOST=$PEER dk build --network none -q -t "$R/built:1" "$WORK/ctx" \
   >"$WORK/build.log" 2>&1 || fatal "docker build failed: $(tail -5 "$WORK/build.log")"
 DOCKER_HOST=$PEER dk tag "$R/built:1" "$R/built:other"
+# A pulled image: its layers registered by a pull, and a name@digest reference in
+# repositories.json.
+start_registry REG
+PULLED=$REG_ADDR/mig/gnutar:1
+DOCKER_HOST=$PEER dk tag "$R/gnutar:1" "$PULLED"
+DOCKER_HOST=$PEER dk push "$PULLED" >/dev/null || fatal "docker push $PULLED"
+DOCKER_HOST=$PEER dk rmi "$R/gnutar:1" "$PULLED" >/dev/null || fatal "docker rmi gnutar"
+DOCKER_HOST=$PEER dk pull "$PULLED" >/dev/null || fatal "docker pull $PULLED"
+DOCKER_HOST=$PEER dk tag "$PULLED" "$R/gnutar:1"
 
 IMAGES=("$R/rich:1" "$R/rich:alias" "$R/child:1" "$R/sibling:1" "$R/paxattr:1" "$R/gnutar:1"
-  "$R/built:1")
+  "$R/built:1" "$PULLED")
 declare -A WANT_ID WANT_LAYERS WANT_HISTORY
+WANT_DIGESTS=$(DOCKER_HOST=$PEER dk image inspect -f '{{json .RepoDigests}}' "$PULLED")
 for ref in "${IMAGES[@]}"; do
   WANT_ID[$ref]=$(DOCKER_HOST=$PEER dk image inspect -f '{{.Id}}' "$ref")
   WANT_LAYERS[$ref]=$(DOCKER_HOST=$PEER dk image inspect -f '{{json .RootFS.Layers}}' "$ref")
@@ -77,6 +88,8 @@ for ref in "${IMAGES[@]}"; do
   got=$(strata history --no-trunc --format json "$ref" | jq -c '{ID, CreatedBy, Size, Comment}')
   assert_eq "${WANT_HISTORY[$ref]}" "$got" "[$CASE] $ref: history (IDs from parent links, sizes)"
 done
+assert_eq "$WANT_DIGESTS" "$(strata inspect "$PULLED" | jq -c '.[0].RepoDigests')" \
+  "[$CASE] the pulled image keeps its RepoDigests (name@digest from repositories.json)"
 assert_eq "$WANT_ALL" "$(strata images -a -q --no-trunc | sort -u)" \
   "[$CASE] every image, intermediate ones included"
 srun fsck
@@ -115,7 +128,7 @@ assert_match "Error: image $R/built:1, $R/built:other .*checksum failed for .*bu
   "[$CASE] the modified file is named for built:1"
 assert_match "Error: image $R/paxattr:1 .*no tar-split.json.gz" "$ERR" \
   "[$CASE] the missing tar-split is named for paxattr:1"
-assert_match "Error: image $R/gnutar:1 .*does not hash to its ID" "$ERR" \
+assert_match "Error: image .*$R/gnutar:1.*does not hash to its ID" "$ERR" \
   "[$CASE] the altered config is named for gnutar:1"
 for ref in "$R/rich:1" "$R/child:1" "$R/sibling:1"; do
   assert_eq "${WANT_ID[$ref]}" "$(strata_image_id "$ref" 2>&1)" "[$CASE] $ref still migrates"
