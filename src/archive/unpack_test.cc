@@ -585,6 +585,57 @@ TEST_P(UnpackTest, EntriesReplaceExistingPathsUnlessBothAreDirectories) {
   EXPECT_EQ(ReadLink(R("f/link")), "d");
 }
 
+TEST_P(UnpackTest, ModesAndOwnersAreExactWhateverTheUmask) {
+  // Files are created with their final mode when the umask keeps it whole, and chowned only when
+  // their owner is not ours: both shortcuts must give the same result as doing everything.
+  const mode_t saved = ::umask(027);
+  TarBuilder l;
+  auto add = [&](const std::string& name, TarType type, int64_t mode, int64_t uid, int64_t gid,
+                 const std::string& content = "", const std::string& linkname = "") {
+    TarEntry e;
+    e.name = name;
+    e.type = type;
+    e.mode = mode;
+    e.uid = uid;
+    e.gid = gid;
+    e.linkname = linkname;
+    e.size = static_cast<int64_t>(content.size());
+    l.Add(e, content);
+  };
+  const auto me = static_cast<int64_t>(::geteuid());
+  const auto my_group = static_cast<int64_t>(::getegid());
+  add("open/", TarType::kDirectory, 0777, me, my_group);
+  add("open/rw", TarType::kRegular, 0666, me, my_group, "rw");
+  add("open/plain", TarType::kRegular, 0644, me, my_group, "plain");
+  add("open/other", TarType::kRegular, 0640, 4321, 8765, "other");
+  add("open/sym", TarType::kSymlink, 0777, 4321, 8765, "", "plain");
+  add("open/link", TarType::kHardlink, 0600, 2222, 3333, "", "open/plain");
+  auto r = Apply(l);
+  ::umask(saved);
+  ASSERT_TRUE(r) << r.error().message;
+  struct stat st;
+  ASSERT_EQ(::lstat(R("open").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0777u);
+  ASSERT_EQ(::lstat(R("open/rw").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0666u);
+  EXPECT_EQ(Slurp(R("open/rw")), "rw");
+  ASSERT_EQ(::lstat(R("open/other").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  if (::geteuid() == 0) {
+    EXPECT_EQ(st.st_uid, 4321u);
+    EXPECT_EQ(st.st_gid, 8765u);
+    ASSERT_EQ(::lstat(R("open/sym").c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, 4321u);
+    // The hard link's header owns the shared inode, as in Docker.
+    ASSERT_EQ(::lstat(R("open/plain").c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, 2222u);
+    EXPECT_EQ(st.st_gid, 3333u);
+    EXPECT_EQ(st.st_mode & 07777, 0600u);
+  }
+  ASSERT_EQ(::lstat(R("open/rw").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, ::geteuid());
+}
+
 TEST_P(UnpackTest, AppliesModesTimesAndOwnership) {
   TarBuilder l;
   TarEntry dir;
