@@ -1,51 +1,67 @@
 #include "util/byte_pipe.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace strata {
 
 Status BytePipe::Write(const char* data, size_t size) {
-  if (size == 0) return {};
-  std::unique_lock<std::mutex> lock(mu_);
-  changed_.wait(lock, [&] { return abandoned_ || queued_ < capacity_; });
-  if (abandoned_) return {};
-  chunks_.emplace_back(data, size);
-  queued_ += size;
-  changed_.notify_all();
+  while (size > 0) {
+    size_t offset, n;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      changed_.wait(lock, [&] { return abandoned_ || written_ - read_ < capacity_; });
+      if (abandoned_) return {};
+      // Default-initialised: pages are touched as the ring first fills, not zeroed up front.
+      if (!ring_) ring_.reset(new char[capacity_]);
+      offset = static_cast<size_t>(written_ % capacity_);
+      n = std::min({size, capacity_ - static_cast<size_t>(written_ - read_), capacity_ - offset});
+    }
+    // The reader never touches [written_, read_ + capacity_), so this copy needs no lock.
+    std::memcpy(ring_.get() + offset, data, n);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      written_ += n;
+    }
+    changed_.notify_all();
+    data += n;
+    size -= n;
+  }
   return {};
 }
 
 void BytePipe::CloseWrite() {
-  std::lock_guard<std::mutex> lock(mu_);
-  closed_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+  }
   changed_.notify_all();
 }
 
 Result<size_t> BytePipe::Read(char* buffer, size_t size) {
-  std::unique_lock<std::mutex> lock(mu_);
-  changed_.wait(lock, [&] { return !chunks_.empty() || closed_; });
-  size_t done = 0;
-  while (done < size && !chunks_.empty()) {
-    std::string& front = chunks_.front();
-    size_t n = std::min(size - done, front.size() - front_offset_);
-    std::memcpy(buffer + done, front.data() + front_offset_, n);
-    done += n;
-    front_offset_ += n;
-    if (front_offset_ == front.size()) {
-      chunks_.pop_front();
-      front_offset_ = 0;
-    }
+  if (size == 0) return size_t{0};
+  size_t offset, n;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    changed_.wait(lock, [&] { return written_ > read_ || closed_; });
+    if (written_ == read_) return size_t{0};  // closed and drained
+    offset = static_cast<size_t>(read_ % capacity_);
+    n = std::min({size, static_cast<size_t>(written_ - read_), capacity_ - offset});
   }
-  queued_ -= done;
+  std::memcpy(buffer, ring_.get() + offset, n);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    read_ += n;
+  }
   changed_.notify_all();
-  return done;
+  return n;
 }
 
 void BytePipe::Abandon() {
-  std::lock_guard<std::mutex> lock(mu_);
-  abandoned_ = true;
-  chunks_.clear();
-  queued_ = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    abandoned_ = true;
+  }
   changed_.notify_all();
 }
 
