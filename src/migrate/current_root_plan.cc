@@ -16,11 +16,6 @@
 namespace strata {
 namespace {
 
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
-  return s;
-}
-
 // repositories.json: {"Repositories":{"busybox":{"busybox:latest":"sha256:…", …}, …}}
 Result<std::map<Digest, std::vector<Reference>>> ReadRepositories(const std::string& path) {
   std::map<Digest, std::vector<Reference>> refs;
@@ -43,6 +38,41 @@ Result<std::map<Digest, std::vector<Reference>>> ReadRepositories(const std::str
     }
   }
   return refs;
+}
+
+// layerdb/sha256/<chainID> and the driver's directory of one layer.
+PlannedLayer PlanLayer(const std::string& data_root, const std::string& driver,
+                       const std::string& image_root, const Digest& chain_id,
+                       const Digest& diff_id) {
+  PlannedLayer layer;
+  const std::string dir = image_root + "/layerdb/sha256/" + chain_id.hex();
+  layer.source = "layer " + chain_id.str();
+  layer.recorded_diff_id = diff_id;
+  auto diff = ReadFile(dir + "/diff");
+  auto cache_id = ReadFile(dir + "/cache-id");
+  if (!diff || !cache_id) {
+    layer.problem = "layer " + chain_id.str() + " is missing from " + dir;
+    return layer;
+  }
+  if (TrimLineEnd(*diff) != diff_id.str()) {
+    layer.problem =
+        dir + "/diff says " + TrimLineEnd(*diff) + " but the image config says " + diff_id.str();
+    return layer;
+  }
+  layer.source += " (cache-id " + TrimLineEnd(*cache_id) + ")";
+  layer.tar_split = dir + "/tar-split.json.gz";
+  auto files = DriverLayerDir(data_root, driver, TrimLineEnd(*cache_id));
+  if (!files) {
+    layer.problem = "the " + driver +
+                    " storage driver keeps layers where strata cannot read them without mounting";
+  } else if (!PathExists(layer.tar_split)) {
+    layer.problem = "layer " + chain_id.str() + " has no tar-split.json.gz in " + dir;
+  } else if (!IsDirectory(*files)) {
+    layer.problem = "the files of layer " + chain_id.str() + " (" + *files + ") are missing";
+  } else {
+    layer.files_dir = *files;
+  }
+  return layer;
 }
 
 }  // namespace
@@ -86,7 +116,7 @@ Result<MigrationPlan> PlanCurrentDockerRoot(const std::string& data_root,
     std::optional<Digest> parent_id;
     auto parent_text = ReadFile(image_root + "/imagedb/metadata/sha256/" + hex + "/parent");
     if (parent_text) {
-      auto p = Digest::Parse(Trim(*parent_text));
+      auto p = Digest::Parse(TrimLineEnd(*parent_text));
       if (p) parent_id = *p;
     }
     parent_ids.push_back(parent_id);
@@ -106,35 +136,8 @@ Result<MigrationPlan> PlanCurrentDockerRoot(const std::string& data_root,
         for (size_t i = 0; i < chain.size(); ++i) {
           auto [it, added] = layer_by_chain.emplace(chain[i].hex(), plan.layers.size());
           if (added) {
-            PlannedLayer layer;
-            const std::string dir = image_root + "/layerdb/sha256/" + chain[i].hex();
-            layer.source = "layer " + chain[i].str();
-            layer.recorded_diff_id = config->diff_ids()[i];
-            auto diff = ReadFile(dir + "/diff");
-            auto cache_id = ReadFile(dir + "/cache-id");
-            if (!diff || !cache_id) {
-              layer.problem = "layer " + chain[i].str() + " is missing from " + dir;
-            } else if (Trim(*diff) != config->diff_ids()[i].str()) {
-              layer.problem = dir + "/diff says " + Trim(*diff) + " but the image config says " +
-                              config->diff_ids()[i].str();
-            } else {
-              layer.source += " (cache-id " + Trim(*cache_id) + ")";
-              auto files = DriverLayerDir(data_root, *driver, Trim(*cache_id));
-              layer.tar_split = dir + "/tar-split.json.gz";
-              if (!files) {
-                layer.problem = "the " + *driver +
-                                " storage driver keeps layers where strata cannot read them "
-                                "without mounting";
-              } else if (!PathExists(layer.tar_split)) {
-                layer.problem = "layer " + chain[i].str() + " has no tar-split.json.gz in " + dir;
-              } else if (!IsDirectory(*files)) {
-                layer.problem =
-                    "the files of layer " + chain[i].str() + " (" + *files + ") are missing";
-              } else {
-                layer.files_dir = *files;
-              }
-            }
-            plan.layers.push_back(std::move(layer));
+            plan.layers.push_back(
+                PlanLayer(data_root, *driver, image_root, chain[i], config->diff_ids()[i]));
           }
           image.layers.push_back(it->second);
         }

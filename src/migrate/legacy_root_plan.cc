@@ -23,11 +23,6 @@ bool IsV1Id(const std::string& s) {
   return true;
 }
 
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
-  return s;
-}
-
 // The parent as v1.10's migration found it: the json's "parent", else v1.9's "parent_id"
 // (sha256:<v1id>), overridden by a parent file.
 std::string ParentOf(const nlohmann::json& j, const std::string& graph_dir) {
@@ -37,8 +32,8 @@ std::string ParentOf(const nlohmann::json& j, const std::string& graph_dir) {
     parent = j["parent_id"].get<std::string>();
     if (parent.starts_with("sha256:")) parent = parent.substr(7);
   }
-  if (auto file = ReadFile(graph_dir + "/parent"); file && !Trim(*file).empty()) {
-    parent = Trim(*file);
+  if (auto file = ReadFile(graph_dir + "/parent"); file && !TrimLineEnd(*file).empty()) {
+    parent = TrimLineEnd(*file);
   }
   return parent;
 }

@@ -15,6 +15,13 @@ Result<MigrationPlan> PlanDockerMigration(const std::string& data_root, const st
               "graph/ (older Docker)");
 }
 
+std::string TrimLineEnd(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\r')) {
+    text.pop_back();
+  }
+  return text;
+}
+
 void OrderParentsFirst(MigrationPlan& plan) {
   const size_t n = plan.images.size();
   enum class Mark { kNone, kVisiting, kDone };

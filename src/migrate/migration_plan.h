@@ -63,6 +63,9 @@ Result<MigrationPlan> PlanCurrentDockerRoot(const std::string& data_root,
                                             const std::string& driver);
 Result<MigrationPlan> PlanLegacyDockerRoot(const std::string& data_root, const std::string& driver);
 
+// Docker's small metadata files ("diff", "cache-id", "parent") without trailing whitespace.
+std::string TrimLineEnd(std::string text);
+
 // Orders images so that every parent comes before its children; images on a parent cycle get a
 // problem, and so do legacy images whose parent has one (their config continues the parent's).
 void OrderParentsFirst(MigrationPlan& plan);
