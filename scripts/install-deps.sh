@@ -5,15 +5,15 @@ set -euo pipefail
 
 BUILD_PKGS=(
   g++ cmake ninja-build pkg-config git
-  libssl-dev libcurl4-openssl-dev zlib1g-dev libisal-dev libzstd-dev libsqlite3-dev
+  libssl-dev libcrypt-dev libcurl4-openssl-dev zlib1g-dev libisal-dev libzstd-dev libsqlite3-dev
   nlohmann-json3-dev libcli11-dev libgtest-dev libexpected-dev libtomlplusplus-dev clang-format
 )
 # Real peers for tests/integration and bench/: docker 20.10 (dockerd + client + containerd +
-# runc), skopeo, umoci, the registry, crun, busybox for the base image, and the shell tools the
-# test scripts use.
+# runc), skopeo, umoci, the registry, crun, busybox for the base image, the shell tools the
+# test scripts use, and wrk (with apache2-utils' ab) for bench/registry_server.sh.
 PEER_PKGS=(
   docker.io skopeo umoci docker-registry crun busybox-static
-  jq python3 tar coreutils util-linux time openssl apache2-utils curl
+  jq python3 tar coreutils util-linux time openssl apache2-utils curl wrk
 )
 
 SUDO=()

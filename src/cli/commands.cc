@@ -26,6 +26,7 @@ void RegisterCommands(CLI::App& app, GlobalOptions& global) {
   RegisterRegistryCommands(app, global);
   RegisterAuthCommands(app, global);
   RegisterMigrateCommands(app, global);
+  RegisterRegistryServerCommands(app, global);
   auto* version = app.add_subcommand("version", "Show the strata version");
   version->callback([] { std::cout << "strata version 0.1.0\n"; });
 }

@@ -33,5 +33,7 @@ void RegisterRegistryCommands(CLI::App& app, GlobalOptions& global);
 void RegisterAuthCommands(CLI::App& app, GlobalOptions& global);
 // migrate
 void RegisterMigrateCommands(CLI::App& app, GlobalOptions& global);
+// registry serve, registry gc
+void RegisterRegistryServerCommands(CLI::App& app, GlobalOptions& global);
 
 }  // namespace strata::cli

@@ -242,6 +242,16 @@ Result<Digest> ContentStore::Put(std::string_view bytes) const {
   return digest;
 }
 
+Status ContentStore::Adopt(const std::string& path, const Digest& digest) const {
+  if (Exists(digest)) {
+    ::unlink(path.c_str());
+    return {};
+  }
+  std::string final_path = BlobPath(digest);
+  if (::rename(path.c_str(), final_path.c_str()) != 0) return Fail(Errno("rename", path));
+  return FsyncDir(final_path.substr(0, final_path.rfind('/')));
+}
+
 Status ContentStore::Verify(const Digest& digest) const {
   STRATA_ASSIGN(fd, OpenBlob(digest));
   FdReader reader(fd.get(), BlobPath(digest));

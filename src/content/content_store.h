@@ -79,6 +79,9 @@ class ContentStore {
   // Reads a whole (small) blob and checks its digest; refuses blobs above max_size.
   Result<std::string> ReadVerified(const Digest& digest, uint64_t max_size = 64 << 20) const;
   Result<BlobWriter> NewWriter(DigestAlgorithm algorithm = DigestAlgorithm::kSha256) const;
+  // Moves a finished, fsynced file (on the store's filesystem) into the store as `digest`. The
+  // caller has verified the bytes. If the blob is already there the file is just removed.
+  Status Adopt(const std::string& path, const Digest& digest) const;
   // Stores small bytes; returns their digest.
   Result<Digest> Put(std::string_view bytes) const;
   // Re-hashes a blob: fails if its bytes no longer match its name.

@@ -65,6 +65,15 @@ Result<FsckReport> CheckStore(Store& store, bool repair) {
     if (content.Exists(b.digest)) verify(b.digest, "compressed blob of layer " + b.diff_id.str());
   }
 
+  STRATA_ASSIGN(registry_blobs, md.RegistryBlobs());
+  for (const Digest& d : registry_blobs) {
+    if (!content.Exists(d)) {
+      report.problems.push_back("registry blob " + d.str() + " is missing");
+    } else {
+      verify(d, "registry blob");
+    }
+  }
+
   STRATA_ASSIGN(images, md.ListImages());
   std::vector<Digest> broken_images;
   for (const ImageRecord& image : images) {

@@ -94,6 +94,8 @@ Result<DeleteReport> CollectGarbageLocked(Store& store, DeleteReport report) {
   for (const ImageManifestRecord& m : manifests) {
     if (image_ids.count(m.image_id)) live_blobs.insert(m.digest);
   }
+  STRATA_ASSIGN(registry_blobs, md.RegistryBlobs());
+  live_blobs.insert(registry_blobs.begin(), registry_blobs.end());
 
   std::set<std::string> live_cache_ids;
   for (const LayerRecord& l : layers) {

@@ -42,6 +42,29 @@ CREATE TABLE IF NOT EXISTS blob_sources(
   registry TEXT NOT NULL,
   repository TEXT NOT NULL,
   PRIMARY KEY(digest, registry, repository));
+-- The embedded registry (src/server): blobs each repository may serve, its manifests (stored
+-- as blobs) and tags. gc keeps every blob these name.
+CREATE TABLE IF NOT EXISTS registry_blobs(
+  repository TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  added_at INTEGER NOT NULL,
+  PRIMARY KEY(repository, digest)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS registry_manifests(
+  repository TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  media_type TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  subject TEXT,
+  artifact_type TEXT,
+  annotations TEXT,
+  added_at INTEGER NOT NULL,
+  PRIMARY KEY(repository, digest)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS registry_manifests_subject ON registry_manifests(repository, subject);
+CREATE TABLE IF NOT EXISTS registry_tags(
+  repository TEXT NOT NULL,
+  tag TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  PRIMARY KEY(repository, tag)) WITHOUT ROWID;
 PRAGMA user_version = 1;
 )sql";
 
@@ -362,6 +385,13 @@ Result<std::vector<ImageManifestRecord>> Metadata::ImageManifests(const Digest& 
                                "image_manifests WHERE image_id = ? ORDER BY rowid DESC"));
   s.Bind(1, image_id.str());
   return ReadManifestRows(s);
+}
+
+Result<std::vector<Digest>> Metadata::RegistryBlobs() {
+  STRATA_ASSIGN(s, db_.Prepare("SELECT digest FROM registry_blobs UNION "
+                               "SELECT digest FROM registry_manifests"));
+  return CollectRows<Digest>(
+      s, [](const Statement& row) { return ColumnDigest(row, 0, "registry blob"); });
 }
 
 Result<std::vector<ImageManifestRecord>> Metadata::ListImageManifests() {

@@ -109,6 +109,10 @@ class Metadata {
   Status AddImageManifest(const ImageManifestRecord& manifest);  // idempotent; newest first
   Result<std::vector<ImageManifestRecord>> ImageManifests(const Digest& image_id);  // newest first
   Result<std::vector<ImageManifestRecord>> ListImageManifests();
+
+  // Every blob the embedded registry's repositories name (layers, configs, manifests): gc and
+  // fsck count them as live.
+  Result<std::vector<Digest>> RegistryBlobs();
   Status DeleteImageManifests(const Digest& image_id);
 
  private:

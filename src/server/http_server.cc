@@ -1,0 +1,471 @@
+#include "server/http_server.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+#include <unordered_map>
+
+namespace strata::server {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr size_t kReadChunk = 256 << 10;
+constexpr size_t kSendfileChunk = 8 << 20;
+// A body the handler does not want is read and dropped when it is this small; a larger one
+// ends the connection after the response instead of being received for nothing.
+constexpr int64_t kMaxDiscardedBody = 1 << 20;
+
+std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+struct HostPort {
+  std::string host;  // empty: all interfaces
+  std::string port;
+};
+
+Result<HostPort> SplitAddress(const std::string& address) {
+  HostPort hp;
+  if (!address.empty() && address[0] == '[') {
+    size_t close = address.find(']');
+    if (close == std::string::npos || close + 1 >= address.size() || address[close + 1] != ':') {
+      return Fail("listen address \"" + address + "\": expected [ipv6]:port");
+    }
+    hp.host = address.substr(1, close - 1);
+    hp.port = address.substr(close + 2);
+  } else {
+    size_t colon = address.rfind(':');
+    if (colon == std::string::npos) return Fail("listen address \"" + address + "\": no port");
+    hp.host = address.substr(0, colon);
+    hp.port = address.substr(colon + 1);
+  }
+  if (hp.port.empty() || hp.port.find_first_not_of("0123456789") != std::string::npos) {
+    return Fail("listen address \"" + address + "\": bad port");
+  }
+  return hp;
+}
+
+std::string SockaddrText(const sockaddr_storage& ss) {
+  char host[INET6_ADDRSTRLEN] = {};
+  int port = 0;
+  if (ss.ss_family == AF_INET6) {
+    auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
+    ::inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+    port = ntohs(a->sin6_port);
+    return "[" + std::string(host) + "]:" + std::to_string(port);
+  }
+  auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
+  ::inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+  port = ntohs(a->sin_port);
+  return std::string(host) + ":" + std::to_string(port);
+}
+
+Result<UniqueFd> OpenListener(const HostPort& hp) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* res = nullptr;
+  int rc =
+      ::getaddrinfo(hp.host.empty() ? nullptr : hp.host.c_str(), hp.port.c_str(), &hints, &res);
+  if (rc != 0) return Fail("resolving " + hp.host + ": " + ::gai_strerror(rc));
+  std::string last_error = "no address";
+  for (addrinfo* ai = res; ai; ai = ai->ai_next) {
+    UniqueFd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd) {
+      last_error = Errno("socket");
+      continue;
+    }
+    int one = 1;
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    if (::bind(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(fd.get(), 1024) != 0) {
+      last_error = Errno("listening on " + hp.host + ":" + hp.port);
+      continue;
+    }
+    ::freeaddrinfo(res);
+    return fd;
+  }
+  ::freeaddrinfo(res);
+  return Fail(last_error);
+}
+
+}  // namespace
+
+// One event loop: a listening socket, its connections, and an eventfd to stop it.
+class HttpServer::Loop {
+ public:
+  Loop(const ServerOptions& options, Handler& handler, UniqueFd listener)
+      : options_(options), handler_(handler), listener_(std::move(listener)) {}
+
+  Status Init();
+  void Run();
+  void Stop() {
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(stop_fd_.get(), &one, sizeof one);
+  }
+
+ private:
+  enum class Phase { kHead, kBody, kWrite };
+  struct Connection {
+    UniqueFd fd;
+    std::string peer;
+    std::string in;
+    size_t in_pos = 0;
+    Phase phase = Phase::kHead;
+    Request request;
+    std::unique_ptr<BodySink> sink;
+    bool discard = false;   // dropping a body nobody wants
+    int64_t body_left = 0;  // Content-Length bodies
+    ChunkedDecoder chunked;
+    Response response;
+    std::string out;
+    size_t out_pos = 0;
+    uint64_t file_sent = 0;
+    bool keep_alive = true;
+    bool want_write = false;  // registered for EPOLLOUT
+    Clock::time_point started;
+    Clock::time_point active;
+  };
+
+  void Accept();
+  void OnEvent(int fd, uint32_t events);
+  // Reads what is there; returns false if the connection is finished.
+  bool ReadInput(Connection& c);
+  // Consumes buffered input (heads and bodies); returns false to close the connection.
+  bool Process(Connection& c);
+  bool BeginRequest(Connection& c, size_t head_size);
+  bool FeedBody(Connection& c);
+  // Queues the response and sends what it can; false when the connection is finished.
+  bool StartResponse(Connection& c, Response response);
+  // Sends what it can; returns false on a dead connection. Sets c.phase back to kHead when done.
+  bool Flush(Connection& c);
+  void WatchWrite(Connection& c, bool on);
+  void Close(int fd);
+  void SweepIdle();
+
+  const ServerOptions& options_;
+  Handler& handler_;
+  UniqueFd listener_;
+  UniqueFd epoll_;
+  UniqueFd stop_fd_;
+  std::unordered_map<int, std::unique_ptr<Connection>> connections_;
+};
+
+Status HttpServer::Loop::Init() {
+  epoll_ = UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
+  stop_fd_ = UniqueFd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  if (!epoll_ || !stop_fd_) return Fail(Errno("epoll"));
+  for (int fd : {listener_.get(), stop_fd_.get()}) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) return Fail(Errno("epoll_ctl"));
+  }
+  return {};
+}
+
+void HttpServer::Loop::Run() {
+  epoll_event events[256];
+  Clock::time_point last_sweep = Clock::now();
+  for (;;) {
+    int n = ::epoll_wait(epoll_.get(), events, 256, 1000);
+    if (n < 0 && errno != EINTR) return;
+    for (int i = 0; i < n; ++i) {
+      int fd = events[i].data.fd;
+      if (fd == stop_fd_.get()) {
+        connections_.clear();
+        return;
+      }
+      if (fd == listener_.get()) {
+        Accept();
+      } else {
+        OnEvent(fd, events[i].events);
+      }
+    }
+    if (Clock::now() - last_sweep > std::chrono::seconds(1)) {
+      SweepIdle();
+      last_sweep = Clock::now();
+    }
+  }
+}
+
+void HttpServer::Loop::Accept() {
+  for (;;) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    int fd = ::accept4(listener_.get(), reinterpret_cast<sockaddr*>(&ss), &len,
+                       SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return;  // EAGAIN, or out of descriptors: try again on the next event
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    auto c = std::make_unique<Connection>();
+    c->fd = UniqueFd(fd);
+    c->peer = SockaddrText(ss);
+    c->active = Clock::now();
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.data.fd = fd;
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) continue;  // c closes fd
+    connections_[fd] = std::move(c);
+  }
+}
+
+void HttpServer::Loop::OnEvent(int fd, uint32_t events) {
+  auto it = connections_.find(fd);
+  if (it == connections_.end()) return;
+  Connection& c = *it->second;
+  c.active = Clock::now();
+  bool alive = true;
+  if (c.phase == Phase::kWrite) {
+    if (events & (EPOLLERR | EPOLLHUP)) alive = false;
+    if (alive && (events & EPOLLOUT)) alive = Flush(c) && Process(c);
+  } else {
+    alive = ReadInput(c) && Process(c);
+  }
+  if (!alive) Close(fd);
+}
+
+bool HttpServer::Loop::ReadInput(Connection& c) {
+  if (c.in_pos > 0 && c.in_pos == c.in.size()) {
+    c.in.clear();
+    c.in_pos = 0;
+  } else if (c.in_pos > (1 << 20)) {
+    c.in.erase(0, c.in_pos);
+    c.in_pos = 0;
+  }
+  size_t old = c.in.size();
+  c.in.resize(old + kReadChunk);
+  ssize_t n = ::recv(c.fd.get(), c.in.data() + old, kReadChunk, 0);
+  if (n > 0) {
+    c.in.resize(old + static_cast<size_t>(n));
+    return true;
+  }
+  c.in.resize(old);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
+  return false;  // peer closed (mid-body: the sink is dropped, which keeps what it has)
+}
+
+bool HttpServer::Loop::Process(Connection& c) {
+  for (;;) {
+    if (c.phase == Phase::kWrite) return true;
+    if (c.phase == Phase::kBody) {
+      if (!FeedBody(c)) return false;
+      if (c.phase == Phase::kBody) return true;  // needs more input
+      continue;
+    }
+    std::string_view pending(c.in.data() + c.in_pos, c.in.size() - c.in_pos);
+    if (pending.empty()) return true;
+    auto head = ParseRequestHead(pending, options_.max_head_bytes, c.request);
+    if (!head) {
+      Response r(400);
+      r.body = head.error().message + "\n";
+      r.close = true;
+      c.request.method = "-";
+      c.started = Clock::now();
+      return StartResponse(c, std::move(r));
+    }
+    if (*head == 0) return true;
+    if (!BeginRequest(c, *head)) return false;
+  }
+}
+
+bool HttpServer::Loop::BeginRequest(Connection& c, size_t head_size) {
+  c.in_pos += head_size;
+  c.started = Clock::now();
+  c.request.peer = c.peer;
+  c.keep_alive = c.request.KeepAlive();
+  Dispatch d = handler_.Handle(c.request);
+  c.chunked = ChunkedDecoder();
+  c.body_left = c.request.chunked ? 0 : std::max<int64_t>(c.request.content_length, 0);
+  c.discard = false;
+  if (d.sink) {
+    c.sink = std::move(d.sink);
+    if (c.request.Header("expect") && c.request.HasBody()) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      // Tiny and first on an idle socket: it fits the send buffer.
+      if (::send(c.fd.get(), kContinue.data(), kContinue.size(), MSG_NOSIGNAL) < 0) return false;
+    }
+    c.phase = Phase::kBody;
+    return true;
+  }
+  if (c.request.HasBody()) {
+    bool small = !c.request.chunked && c.request.content_length <= kMaxDiscardedBody;
+    if (!small || c.request.Header("expect")) {
+      d.response.close = true;  // the body is not read: the connection cannot be reused
+      return StartResponse(c, std::move(d.response));
+    }
+    c.discard = true;
+    c.response = std::move(d.response);
+    c.phase = Phase::kBody;
+    return true;
+  }
+  return StartResponse(c, std::move(d.response));
+}
+
+bool HttpServer::Loop::FeedBody(Connection& c) {
+  std::string_view pending(c.in.data() + c.in_pos, c.in.size() - c.in_pos);
+  Status status;
+  if (c.request.chunked) {
+    auto used = c.chunked.Feed(pending, [&](std::string_view piece) -> Status {
+      if (c.discard) return {};
+      return c.sink->Write(piece);
+    });
+    if (!used) {
+      status = tl::unexpected(used.error());
+    } else {
+      c.in_pos += *used;
+    }
+  } else {
+    size_t n =
+        static_cast<size_t>(std::min<int64_t>(c.body_left, static_cast<int64_t>(pending.size())));
+    if (n > 0 && !c.discard) status = c.sink->Write(pending.substr(0, n));
+    c.in_pos += n;
+    c.body_left -= static_cast<int64_t>(n);
+  }
+  if (!status) {
+    Response r = c.discard ? std::move(c.response) : c.sink->Failed(status.error());
+    c.sink.reset();
+    r.close = true;  // the rest of the body is still on its way
+    return StartResponse(c, std::move(r));
+  }
+  bool done = c.request.chunked ? c.chunked.done() : c.body_left == 0;
+  if (!done) return true;
+  Response r = c.discard ? std::move(c.response) : c.sink->Finish();
+  c.sink.reset();
+  return StartResponse(c, std::move(r));
+}
+
+bool HttpServer::Loop::StartResponse(Connection& c, Response response) {
+  if (response.close || c.request.method == "-") c.keep_alive = false;
+  c.response = std::move(response);
+  for (const auto& header : options_.common_headers) c.response.headers.push_back(header);
+  c.out = SerializeResponseHead(c.response, c.keep_alive);
+  if (!c.response.omit_body && c.request.method != "HEAD") {
+    c.out += c.response.body;
+  } else {
+    c.response.file = UniqueFd();
+    c.response.file_length = 0;
+  }
+  c.out_pos = 0;
+  c.file_sent = 0;
+  c.phase = Phase::kWrite;
+  return Flush(c);
+}
+
+bool HttpServer::Loop::Flush(Connection& c) {
+  while (c.out_pos < c.out.size()) {
+    ssize_t n = ::send(c.fd.get(), c.out.data() + c.out_pos, c.out.size() - c.out_pos,
+                       MSG_NOSIGNAL | (c.response.file_length ? MSG_MORE : 0));
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) {
+        WatchWrite(c, true);
+        return true;
+      }
+      return false;
+    }
+    c.out_pos += static_cast<size_t>(n);
+  }
+  while (c.file_sent < c.response.file_length) {
+    off_t offset = static_cast<off_t>(c.response.file_offset + c.file_sent);
+    size_t want = static_cast<size_t>(
+        std::min<uint64_t>(c.response.file_length - c.file_sent, kSendfileChunk));
+    ssize_t n = ::sendfile(c.fd.get(), c.response.file.get(), &offset, want);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) {
+        WatchWrite(c, true);
+        return true;
+      }
+      return false;
+    }
+    if (n == 0) return false;  // the file shrank under us: nothing sensible left to send
+    c.file_sent += static_cast<uint64_t>(n);
+  }
+  WatchWrite(c, false);
+  double seconds = std::chrono::duration<double>(Clock::now() - c.started).count();
+  uint64_t body_bytes =
+      c.response.omit_body || c.request.method == "HEAD" ? 0 : c.response.body.size() + c.file_sent;
+  handler_.Completed(c.request, c.response, body_bytes, seconds);
+  c.response = Response();
+  c.out.clear();
+  c.phase = Phase::kHead;
+  return c.keep_alive;
+}
+
+void HttpServer::Loop::WatchWrite(Connection& c, bool on) {
+  if (c.want_write == on) return;
+  c.want_write = on;
+  epoll_event ev{};
+  // While sending, only EPOLLOUT: a half-closed peer (level-triggered RDHUP) must not spin us.
+  ev.events = on ? EPOLLOUT : (EPOLLIN | EPOLLRDHUP);
+  ev.data.fd = c.fd.get();
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, c.fd.get(), &ev);
+}
+
+void HttpServer::Loop::Close(int fd) {
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+  connections_.erase(fd);
+}
+
+void HttpServer::Loop::SweepIdle() {
+  auto limit = Clock::now() - std::chrono::seconds(options_.idle_timeout_seconds);
+  std::vector<int> idle;
+  for (const auto& [fd, c] : connections_) {
+    if (c->active < limit) idle.push_back(fd);
+  }
+  for (int fd : idle) Close(fd);
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Listen(const ServerOptions& options,
+                                                       Handler& handler) {
+  STRATA_ASSIGN(hp, SplitAddress(options.address));
+  std::unique_ptr<HttpServer> server(new HttpServer(options, handler));
+  int threads = options.threads > 0
+                    ? options.threads
+                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  for (int i = 0; i < threads; ++i) {
+    STRATA_ASSIGN(fd, OpenListener(hp));
+    if (i == 0) {
+      // Port 0: the other loops bind the port the first one got.
+      sockaddr_storage ss{};
+      socklen_t len = sizeof ss;
+      ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&ss), &len);
+      server->bound_address_ = SockaddrText(ss);
+      STRATA_ASSIGN(bound, SplitAddress(server->bound_address_));
+      hp.port = bound.port;
+    }
+    auto loop = std::make_unique<Loop>(server->options_, handler, std::move(fd));
+    STRATA_TRY(loop->Init());
+    server->loops_.push_back(std::move(loop));
+  }
+  return server;
+}
+
+HttpServer::HttpServer(ServerOptions options, Handler& handler)
+    : options_(std::move(options)), handler_(handler) {}
+
+HttpServer::~HttpServer() = default;
+
+Status HttpServer::Run() {
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < loops_.size(); ++i) threads.emplace_back([this, i] { loops_[i]->Run(); });
+  loops_[0]->Run();
+  for (auto& t : threads) t.join();
+  return {};
+}
+
+void HttpServer::Stop() {
+  for (auto& loop : loops_) loop->Stop();
+}
+
+}  // namespace strata::server

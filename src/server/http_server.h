@@ -1,0 +1,76 @@
+// An event-driven HTTP/1.1 server: one epoll loop per thread, each with its own SO_REUSEPORT
+// listening socket, so the kernel spreads connections and no lock is shared on the hot path.
+// Keep-alive and pipelining; request bodies (Content-Length or chunked) are streamed to the
+// handler's BodySink as they arrive, never buffered whole; file bodies go out with sendfile.
+// Handlers run on the loop thread and must not block on the network (disk I/O is fine).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "server/http_message.h"
+#include "util/file.h"
+#include "util/result.h"
+
+namespace strata::server {
+
+// Receives a request body. Write() errors end the request with Failed()'s response.
+class BodySink {
+ public:
+  virtual ~BodySink() = default;  // also when the client goes away mid-body
+  virtual Status Write(std::string_view data) = 0;
+  virtual Response Finish() = 0;                    // the whole body arrived
+  virtual Response Failed(const Error& error) = 0;  // Write() failed or the framing was bad
+};
+
+// What a handler makes of a request head: a response now, or a sink for the body whose
+// Finish() gives the response.
+struct Dispatch {
+  Response response;
+  std::unique_ptr<BodySink> sink;
+};
+
+class Handler {
+ public:
+  virtual ~Handler() = default;
+  virtual Dispatch Handle(Request& request) = 0;
+  // After a response went out (or the connection broke while sending it).
+  virtual void Completed(const Request& request, const Response& response, uint64_t body_bytes,
+                         double seconds) = 0;
+};
+
+struct ServerOptions {
+  std::string address = "127.0.0.1:5000";  // host:port, [v6]:port or :port (all interfaces)
+  int threads = 0;                         // 0: one per core
+  size_t max_head_bytes = 64 << 10;
+  int idle_timeout_seconds = 120;  // a connection silent this long (even mid-body) is closed
+  // Added to every response (after the handler's own headers).
+  std::vector<std::pair<std::string, std::string>> common_headers;
+};
+
+class HttpServer {
+ public:
+  // Binds and listens (so a port of 0 is resolved when this returns).
+  static Result<std::unique_ptr<HttpServer>> Listen(const ServerOptions& options, Handler& handler);
+  ~HttpServer();
+
+  std::string address() const { return bound_address_; }  // "127.0.0.1:41234"
+  // Serves until Stop(); runs the loops on threads - 1 new threads and the calling one.
+  Status Run();
+  // Safe from any thread and from a signal handler.
+  void Stop();
+
+ private:
+  class Loop;
+  HttpServer(ServerOptions options, Handler& handler);
+
+  ServerOptions options_;
+  Handler& handler_;
+  std::string bound_address_;
+  std::vector<std::unique_ptr<Loop>> loops_;
+};
+
+}  // namespace strata::server
