@@ -27,6 +27,8 @@ void RegisterRegistryServerCommands(CLI::App& app, GlobalOptions& g) {
     std::string root;
     std::string htpasswd;
     std::string access_log;
+    std::string tls_cert;
+    std::string tls_key;
     bool read_only = false;
     uint64_t max_manifest_size = 4 << 20;
     uint64_t max_upload_size = 0;
@@ -46,6 +48,8 @@ void RegisterRegistryServerCommands(CLI::App& app, GlobalOptions& g) {
       ->capture_default_str();
   serve->add_option("--root", o->root, "Store to serve from (default: the global --root)");
   serve->add_option("--htpasswd", o->htpasswd, "Require basic auth against this bcrypt htpasswd");
+  serve->add_option("--tls-cert", o->tls_cert, "Serve https: PEM certificate (chain) file");
+  serve->add_option("--tls-key", o->tls_key, "Serve https: PEM private key file");
   serve->add_flag("--read-only", o->read_only, "Refuse every write (pushes, deletes)");
   serve->add_option("--max-manifest-size", o->max_manifest_size, "Largest manifest accepted")
       ->capture_default_str();
@@ -85,14 +89,17 @@ void RegisterRegistryServerCommands(CLI::App& app, GlobalOptions& g) {
     server_options.address = o->addr;
     server_options.threads = o->threads;
     server_options.common_headers = server::kRegistryHeaders;
+    server_options.tls_cert_file = o->tls_cert;
+    server_options.tls_key_file = o->tls_key;
     auto http = server::HttpServer::Listen(server_options, api);
     if (!http) return ReportError(g, http.error().message);
     g_running = http->get();
     std::signal(SIGTERM, OnStopSignal);
     std::signal(SIGINT, OnStopSignal);
     std::signal(SIGPIPE, SIG_IGN);
-    std::cerr << "strata registry listening on " << (*http)->address() << " (store "
-              << store->root() << (o->read_only ? ", read-only" : "") << ")" << std::endl;
+    std::cerr << "strata registry listening on " << (*http)->address()
+              << (o->tls_cert.empty() ? "" : " (https)") << " (store " << store->root()
+              << (o->read_only ? ", read-only" : "") << ")" << std::endl;
     Status run = (*http)->Run();
     g_running = nullptr;
     if (log && log != stdout) std::fclose(log);

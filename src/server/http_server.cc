@@ -4,6 +4,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/sendfile.h>
@@ -12,6 +14,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <climits>
 #include <cstring>
 #include <thread>
 #include <unordered_map>
@@ -28,6 +31,17 @@ constexpr size_t kSendfileChunk = 8 << 20;
 constexpr int64_t kMaxDiscardedBody = 1 << 20;
 
 std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+std::string SslError(const std::string& what) {
+  char buf[256] = "unknown error";
+  if (unsigned long e = ::ERR_get_error()) ::ERR_error_string_n(e, buf, sizeof buf);
+  ::ERR_clear_error();
+  return what + ": " + buf;
+}
+
+struct SslFree {
+  void operator()(SSL* ssl) const { ::SSL_free(ssl); }
+};
 
 struct HostPort {
   std::string host;  // empty: all interfaces
@@ -105,8 +119,8 @@ Result<UniqueFd> OpenListener(const HostPort& hp) {
 // One event loop: a listening socket, its connections, and an eventfd to stop it.
 class HttpServer::Loop {
  public:
-  Loop(const ServerOptions& options, Handler& handler, UniqueFd listener)
-      : options_(options), handler_(handler), listener_(std::move(listener)) {}
+  Loop(const ServerOptions& options, Handler& handler, UniqueFd listener, SSL_CTX* tls)
+      : options_(options), handler_(handler), listener_(std::move(listener)), tls_(tls) {}
 
   Status Init();
   void Run();
@@ -119,6 +133,9 @@ class HttpServer::Loop {
   enum class Phase { kHead, kBody, kWrite };
   struct Connection {
     UniqueFd fd;
+    std::unique_ptr<SSL, SslFree> ssl;  // TLS: every byte goes through it (no sendfile)
+    std::string file_chunk;             // TLS: file bytes read, not yet written
+    size_t file_chunk_pos = 0;
     std::string peer;
     std::string in;
     size_t in_pos = 0;
@@ -140,6 +157,11 @@ class HttpServer::Loop {
 
   void Accept();
   void OnEvent(int fd, uint32_t events);
+  // Socket I/O, plain or through TLS: bytes moved, 0 for "try again later" (EAGAIN, or TLS
+  // wanting the other direction), -1 for a dead connection (or EOF on receive).
+  ssize_t Receive(Connection& c, char* buffer, size_t size);
+  ssize_t Send(Connection& c, const char* data, size_t size, bool more);
+  ssize_t SendFile(Connection& c, uint64_t offset, size_t size);
   // Reads what is there; returns false if the connection is finished.
   bool ReadInput(Connection& c);
   // Consumes buffered input (heads and bodies); returns false to close the connection.
@@ -157,6 +179,7 @@ class HttpServer::Loop {
   const ServerOptions& options_;
   Handler& handler_;
   UniqueFd listener_;
+  SSL_CTX* tls_;  // owned by HttpServer; null for plain http
   UniqueFd epoll_;
   UniqueFd stop_fd_;
   std::unordered_map<int, std::unique_ptr<Connection>> connections_;
@@ -213,6 +236,11 @@ void HttpServer::Loop::Accept() {
     c->fd = UniqueFd(fd);
     c->peer = SockaddrText(ss);
     c->active = Clock::now();
+    if (tls_) {
+      c->ssl.reset(::SSL_new(tls_));
+      if (!c->ssl || ::SSL_set_fd(c->ssl.get(), fd) != 1) continue;
+      ::SSL_set_accept_state(c->ssl.get());
+    }
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP;
     ev.data.fd = fd;
@@ -237,6 +265,7 @@ void HttpServer::Loop::OnEvent(int fd, uint32_t events) {
 }
 
 bool HttpServer::Loop::ReadInput(Connection& c) {
+  if (c.want_write) WatchWrite(c, false);  // a TLS handshake that wanted to write got to
   if (c.in_pos > 0 && c.in_pos == c.in.size()) {
     c.in.clear();
     c.in_pos = 0;
@@ -246,14 +275,74 @@ bool HttpServer::Loop::ReadInput(Connection& c) {
   }
   size_t old = c.in.size();
   c.in.resize(old + kReadChunk);
-  ssize_t n = ::recv(c.fd.get(), c.in.data() + old, kReadChunk, 0);
-  if (n > 0) {
-    c.in.resize(old + static_cast<size_t>(n));
-    return true;
+  size_t got = 0;
+  // TLS hands out one record (16 KiB) per read: take what is there, up to the chunk.
+  while (got < kReadChunk) {
+    ssize_t n = Receive(c, c.in.data() + old + got, kReadChunk - got);
+    if (n < 0) {
+      c.in.resize(old + got);
+      return false;  // peer closed (mid-body: the sink is dropped, which keeps what it has)
+    }
+    got += static_cast<size_t>(n);
+    if (n == 0 || !c.ssl) break;
   }
-  c.in.resize(old);
-  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
-  return false;  // peer closed (mid-body: the sink is dropped, which keeps what it has)
+  c.in.resize(old + got);
+  return true;
+}
+
+ssize_t HttpServer::Loop::Receive(Connection& c, char* buffer, size_t size) {
+  if (!c.ssl) {
+    ssize_t n = ::recv(c.fd.get(), buffer, size, 0);
+    if (n > 0) return n;
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return 0;
+    return -1;
+  }
+  int n = ::SSL_read(c.ssl.get(), buffer, static_cast<int>(std::min<size_t>(size, INT_MAX)));
+  if (n > 0) return n;
+  int e = ::SSL_get_error(c.ssl.get(), n);
+  ::ERR_clear_error();
+  if (e == SSL_ERROR_WANT_READ) return 0;
+  if (e == SSL_ERROR_WANT_WRITE) {
+    WatchWrite(c, true);  // handshake output pending; the next EPOLLOUT resumes it
+    return 0;
+  }
+  return -1;
+}
+
+ssize_t HttpServer::Loop::Send(Connection& c, const char* data, size_t size, bool more) {
+  if (!c.ssl) {
+    ssize_t n = ::send(c.fd.get(), data, size, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+    if (n >= 0) return n;
+    return errno == EAGAIN || errno == EINTR ? 0 : -1;
+  }
+  int n = ::SSL_write(c.ssl.get(), data, static_cast<int>(std::min<size_t>(size, 1 << 20)));
+  if (n > 0) return n;
+  int e = ::SSL_get_error(c.ssl.get(), n);
+  ::ERR_clear_error();
+  return e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ ? 0 : -1;
+}
+
+ssize_t HttpServer::Loop::SendFile(Connection& c, uint64_t offset, size_t size) {
+  if (!c.ssl) {
+    off_t off = static_cast<off_t>(offset);
+    ssize_t n = ::sendfile(c.fd.get(), c.response.file.get(), &off, size);
+    if (n > 0) return n;
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return 0;
+    return -1;  // an error, or the file shrank under us
+  }
+  // TLS: read a piece, encrypt it; a piece SSL_write took only part of is kept for the retry.
+  if (c.file_chunk_pos == c.file_chunk.size()) {
+    c.file_chunk.resize(std::min<size_t>(size, 256 << 10));
+    ssize_t n = ::pread(c.response.file.get(), c.file_chunk.data(), c.file_chunk.size(),
+                        static_cast<off_t>(offset));
+    if (n <= 0) return -1;
+    c.file_chunk.resize(static_cast<size_t>(n));
+    c.file_chunk_pos = 0;
+  }
+  ssize_t n = Send(c, c.file_chunk.data() + c.file_chunk_pos,
+                   c.file_chunk.size() - c.file_chunk_pos, false);
+  if (n > 0) c.file_chunk_pos += static_cast<size_t>(n);
+  return n;
 }
 
 bool HttpServer::Loop::Process(Connection& c) {
@@ -294,7 +383,10 @@ bool HttpServer::Loop::BeginRequest(Connection& c, size_t head_size) {
     if (c.request.Header("expect") && c.request.HasBody()) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       // Tiny and first on an idle socket: it fits the send buffer.
-      if (::send(c.fd.get(), kContinue.data(), kContinue.size(), MSG_NOSIGNAL) < 0) return false;
+      if (Send(c, kContinue.data(), kContinue.size(), false) !=
+          static_cast<ssize_t>(kContinue.size())) {
+        return false;
+      }
     }
     c.phase = Phase::kBody;
     return true;
@@ -365,32 +457,28 @@ bool HttpServer::Loop::StartResponse(Connection& c, Response response) {
 
 bool HttpServer::Loop::Flush(Connection& c) {
   while (c.out_pos < c.out.size()) {
-    ssize_t n = ::send(c.fd.get(), c.out.data() + c.out_pos, c.out.size() - c.out_pos,
-                       MSG_NOSIGNAL | (c.response.file_length ? MSG_MORE : 0));
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) {
-        WatchWrite(c, true);
-        return true;
-      }
-      return false;
+    ssize_t n =
+        Send(c, c.out.data() + c.out_pos, c.out.size() - c.out_pos, c.response.file_length > 0);
+    if (n < 0) return false;
+    if (n == 0) {
+      WatchWrite(c, true);
+      return true;
     }
     c.out_pos += static_cast<size_t>(n);
   }
   while (c.file_sent < c.response.file_length) {
-    off_t offset = static_cast<off_t>(c.response.file_offset + c.file_sent);
     size_t want = static_cast<size_t>(
         std::min<uint64_t>(c.response.file_length - c.file_sent, kSendfileChunk));
-    ssize_t n = ::sendfile(c.fd.get(), c.response.file.get(), &offset, want);
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) {
-        WatchWrite(c, true);
-        return true;
-      }
-      return false;
+    ssize_t n = SendFile(c, c.response.file_offset + c.file_sent, want);
+    if (n < 0) return false;
+    if (n == 0) {
+      WatchWrite(c, true);
+      return true;
     }
-    if (n == 0) return false;  // the file shrank under us: nothing sensible left to send
     c.file_sent += static_cast<uint64_t>(n);
   }
+  c.file_chunk.clear();
+  c.file_chunk_pos = 0;
   WatchWrite(c, false);
   double seconds = std::chrono::duration<double>(Clock::now() - c.started).count();
   uint64_t body_bytes =
@@ -430,6 +518,25 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Listen(const ServerOptions& opti
                                                        Handler& handler) {
   STRATA_ASSIGN(hp, SplitAddress(options.address));
   std::unique_ptr<HttpServer> server(new HttpServer(options, handler));
+  if (!options.tls_cert_file.empty() || !options.tls_key_file.empty()) {
+    if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
+      return Fail("TLS needs both a certificate and a key");
+    }
+    SSL_CTX* ctx = ::SSL_CTX_new(::TLS_server_method());
+    server->tls_ = ctx;
+    if (!ctx) return Fail(SslError("TLS"));
+    ::SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    ::SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    if (::SSL_CTX_use_certificate_chain_file(ctx, options.tls_cert_file.c_str()) != 1) {
+      return Fail(SslError("TLS certificate " + options.tls_cert_file));
+    }
+    if (::SSL_CTX_use_PrivateKey_file(ctx, options.tls_key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+      return Fail(SslError("TLS key " + options.tls_key_file));
+    }
+    if (::SSL_CTX_check_private_key(ctx) != 1) {
+      return Fail(SslError("TLS key " + options.tls_key_file + " does not match the certificate"));
+    }
+  }
   int threads = options.threads > 0
                     ? options.threads
                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -444,7 +551,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Listen(const ServerOptions& opti
       STRATA_ASSIGN(bound, SplitAddress(server->bound_address_));
       hp.port = bound.port;
     }
-    auto loop = std::make_unique<Loop>(server->options_, handler, std::move(fd));
+    auto loop = std::make_unique<Loop>(server->options_, handler, std::move(fd), server->tls_);
     STRATA_TRY(loop->Init());
     server->loops_.push_back(std::move(loop));
   }
@@ -454,7 +561,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Listen(const ServerOptions& opti
 HttpServer::HttpServer(ServerOptions options, Handler& handler)
     : options_(std::move(options)), handler_(handler) {}
 
-HttpServer::~HttpServer() = default;
+HttpServer::~HttpServer() {
+  loops_.clear();
+  ::SSL_CTX_free(tls_);
+}
 
 Status HttpServer::Run() {
   std::vector<std::thread> threads;

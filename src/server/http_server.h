@@ -15,6 +15,8 @@
 #include "util/file.h"
 #include "util/result.h"
 
+struct ssl_ctx_st;  // OpenSSL's SSL_CTX
+
 namespace strata::server {
 
 // Receives a request body. Write() errors end the request with Failed()'s response.
@@ -47,6 +49,9 @@ struct ServerOptions {
   int threads = 0;                         // 0: one per core
   size_t max_head_bytes = 64 << 10;
   int idle_timeout_seconds = 120;  // a connection silent this long (even mid-body) is closed
+  // TLS (OpenSSL, TLS 1.2+) when both are set: a PEM certificate chain and its private key.
+  std::string tls_cert_file;
+  std::string tls_key_file;
   // Added to every response (after the handler's own headers).
   std::vector<std::pair<std::string, std::string>> common_headers;
 };
@@ -70,6 +75,7 @@ class HttpServer {
   ServerOptions options_;
   Handler& handler_;
   std::string bound_address_;
+  ssl_ctx_st* tls_ = nullptr;
   std::vector<std::unique_ptr<Loop>> loops_;
 };
 

@@ -42,10 +42,15 @@ MT_OCI=application/vnd.oci.image.manifest.v1+json
 # meanwhile). Sets NAME (127.0.0.1:PORT), NAME_PID, NAME_PORT, NAME_LOG. Returns once GET /v2/
 # answers 200 (401 with --htpasswd); fails (returns 1, log tail on stderr) if not within 10 s.
 start_server() {
-  local name=$1 want_port=$2 root=$3 attempt port pid i code=000 ready=200 log
+  local name=$1 want_port=$2 root=$3 attempt port pid i code=000 ready=200 log scheme=http
+  local -a tls=()
   shift 3
   _STARTS=$((${_STARTS:-0} + 1))
   [[ " $* " != *" --htpasswd "* ]] || ready=401
+  if [[ " $* " == *" --tls-cert "* ]]; then # https, trusting the certificate it serves
+    scheme=https
+    tls=(--cacert "$(sed -E 's/.*--tls-cert ([^ ]+).*/\1/' <<<" $* ")")
+  fi
   for ((attempt = 1; attempt <= 5; attempt++)); do
     port=$want_port
     log=$WORK/$name.$_STARTS.$attempt.log
@@ -58,7 +63,8 @@ start_server() {
     fi
     for ((i = 0; i < 200; i++)); do
       kill -0 "$pid" 2>/dev/null || break
-      code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/v2/" || true)
+      code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "${tls[@]}" \
+        "$scheme://127.0.0.1:$port/v2/" || true)
       [[ $code != "$ready" ]] || break
       sleep 0.05
     done
@@ -81,10 +87,12 @@ start_server() {
 
 # _distribution_config ROOT PORT [serve options]: docker-registry's config for the same options.
 _distribution_config() {
-  local root=$1 port=$2 auth="" ro=false
+  local root=$1 port=$2 auth="" ro=false cert="" key=""
   shift 2
   while (($#)); do
     case $1 in
+      --tls-cert) cert=$2 && shift 2 ;;
+      --tls-key) key=$2 && shift 2 ;;
       --htpasswd) auth="auth: {htpasswd: {realm: strata-test, path: $2}}" && shift 2 ;;
       --read-only) ro=true && shift ;;
       --max-manifest-size | --access-log) shift 2 ;; # no such settings: their checks are skipped
@@ -96,7 +104,11 @@ _distribution_config() {
   echo "storage:"
   echo "  filesystem: {rootdirectory: $root}"
   echo "  maintenance: {uploadpurging: {enabled: false}, readonly: {enabled: $ro}}"
-  echo "http: {addr: 127.0.0.1:$port, secret: strata-test-secret}"
+  if [[ -n $cert ]]; then
+    echo "http: {addr: 127.0.0.1:$port, secret: strata-test-secret, tls: {certificate: $cert, key: $key}}"
+  else
+    echo "http: {addr: 127.0.0.1:$port, secret: strata-test-secret}"
+  fi
   [[ -z $auth ]] || echo "$auth"
 }
 
@@ -492,6 +504,42 @@ if start_server AUTH auto "$WORK/auth-root" --htpasswd "$WORK/htpasswd"; then
   stop_server AUTH
 else
   not_ok "registry serve --htpasswd did not start"
+fi
+
+# --- TLS ------------------------------------------------------------------------------------------
+# A self-signed certificate for 127.0.0.1; skopeo trusts the *.crt files of --cert-dir as CAs.
+mkdir -p "$WORK/tls"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/tls/key.pem" -out "$WORK/tls/cert.pem" \
+  -days 2 -subj /CN=127.0.0.1 -addext "subjectAltName=IP:127.0.0.1" >/dev/null 2>&1 ||
+  fatal "openssl req could not make a test certificate"
+cp "$WORK/tls/cert.pem" "$WORK/tls/ca.crt"
+if start_server TLS auto "$SROOT" --tls-cert "$WORK/tls/cert.pem" --tls-key "$WORK/tls/key.pem"; then
+  ok "https GET /v2/ with the server's certificate as CA"
+  c=$(code "http://$TLS/v2/")
+  assert_ne 200 "$c" "plain http to the TLS port is not served ($c)"
+  c=$(code "https://$TLS/v2/")
+  assert_ne 200 "$c" "https without trusting the certificate fails ($c)"
+  if sk copy -q --src-tls-verify=false --dest-cert-dir "$WORK/tls" "docker://$REF" \
+    "docker://$TLS/tls/app:1" >"$WORK/sk-tls.out" 2>&1; then
+    ok "skopeo copy to the https registry (certificate verified)"
+  else
+    not_ok "skopeo copy docker://$REF docker://$TLS/tls/app:1: $(cat "$WORK/sk-tls.out")"
+  fi
+  got=$(skopeo inspect --raw --cert-dir "$WORK/tls" "docker://$TLS/tls/app:1" 2>"$WORK/sk.err" |
+    sha256sum | cut -d' ' -f1) || true
+  assert_eq "$D1" "sha256:$got" "over https: the manifest keeps its digest"
+  layer=$(jq -r '.layers[-1].digest' <<<"$MANIFEST")
+  curl -s --cacert "$WORK/tls/cert.pem" -o "$WORK/tls-layer" "https://$TLS/v2/tls/app/blobs/$layer" || true
+  assert_eq "$layer" "$(sha_of "$WORK/tls-layer")" "over https: a layer blob's bytes"
+  if sk copy -q --src-cert-dir "$WORK/tls" "docker://$TLS/tls/app:1" "oci:$WORK/oci-tls:app" \
+    >"$WORK/sk-tls2.out" 2>&1; then
+    ok "skopeo copy from the https registry"
+  else
+    not_ok "skopeo copy docker://$TLS/tls/app:1 oci: $(cat "$WORK/sk-tls2.out")"
+  fi
+  stop_server TLS
+else
+  not_ok "registry serve --tls-cert did not start"
 fi
 
 alive SRV "before the SIGKILL test"
