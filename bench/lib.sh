@@ -218,3 +218,32 @@ append_tsv() {
   local IFS=$'\t'
   printf '%s\n' "$*" >>"$file"
 }
+
+free_port() { # free_port: a TCP port on 127.0.0.1 nobody listens on (now)
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# distribution_config DATA_DIR PORT: Debian's docker-registry on 127.0.0.1:PORT, filesystem
+# storage with the in-memory blob descriptor cache, no access log, no upload purging.
+distribution_config() {
+  cat <<EOF
+version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  cache:
+    blobdescriptor: inmemory
+  filesystem:
+    rootdirectory: $1
+  maintenance:
+    uploadpurging:
+      enabled: false
+http:
+  addr: 127.0.0.1:$2
+health:
+  storagedriver:
+    enabled: false
+EOF
+}

@@ -38,30 +38,11 @@ STRATA_REPO=bench/strata # strata pushes here (a repository the registry has nev
 
 REG_PID=
 PORT=
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 start_registry() {
   wipe "$REG_DIR"
   mkdir -p "$REG_DIR"
   PORT=$(free_port)
-  cat >"$BENCH_DIR/registry.yml" <<EOF
-version: 0.1
-log:
-  level: warn
-  accesslog:
-    disabled: true
-storage:
-  cache:
-    blobdescriptor: inmemory
-  filesystem:
-    rootdirectory: $REG_DIR
-http:
-  addr: 127.0.0.1:$PORT
-health:
-  storagedriver:
-    enabled: false
-EOF
+  distribution_config "$REG_DIR" "$PORT" >"$BENCH_DIR/registry.yml"
   setsid docker-registry serve "$BENCH_DIR/registry.yml" </dev/null >>"$BENCH_DIR/registry.log" 2>&1 9>&- &
   REG_PID=$!
   local i

@@ -62,31 +62,6 @@ fi
 # The two servers
 
 declare -A PID ADDR
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-distribution_config() { # distribution_config DATA_DIR PORT: as pull_push.sh's, plus the cache
-  cat <<EOF
-version: 0.1
-log:
-  level: warn
-  accesslog:
-    disabled: true
-storage:
-  cache:
-    blobdescriptor: inmemory
-  filesystem:
-    rootdirectory: $1
-  maintenance:
-    uploadpurging:
-      enabled: false
-http:
-  addr: 127.0.0.1:$2
-health:
-  storagedriver:
-    enabled: false
-EOF
-}
 # start_server NAME: a fresh, empty registry on a free port; waits for GET /v2/ to answer 200.
 start_server() {
   local name=$1 dir=$RS/$1 port i
