@@ -27,6 +27,7 @@ void RegisterRegistryServerCommands(CLI::App& app, GlobalOptions& g) {
     std::string root;
     std::string htpasswd;
     std::string access_log;
+    server::TokenAuthOptions token;
     std::string tls_cert;
     std::string tls_key;
     bool read_only = false;
@@ -48,6 +49,12 @@ void RegisterRegistryServerCommands(CLI::App& app, GlobalOptions& g) {
       ->capture_default_str();
   serve->add_option("--root", o->root, "Store to serve from (default: the global --root)");
   serve->add_option("--htpasswd", o->htpasswd, "Require basic auth against this bcrypt htpasswd");
+  serve->add_option("--token-realm", o->token.realm,
+                    "Bearer-token auth: URL of the token service (docker's token flow)");
+  serve->add_option("--token-service", o->token.service, "Bearer-token auth: expected aud");
+  serve->add_option("--token-issuer", o->token.issuer, "Bearer-token auth: expected iss");
+  serve->add_option("--token-rootcertbundle", o->token.root_cert_bundle,
+                    "Bearer-token auth: PEM certificates token signers must chain to");
   serve->add_option("--tls-cert", o->tls_cert, "Serve https: PEM certificate (chain) file");
   serve->add_option("--tls-key", o->tls_key, "Serve https: PEM private key file");
   serve->add_flag("--read-only", o->read_only, "Refuse every write (pushes, deletes)");
@@ -70,6 +77,13 @@ void RegisterRegistryServerCommands(CLI::App& app, GlobalOptions& g) {
       if (!loaded) return ReportError(g, loaded.error().message);
       htpasswd = std::move(*loaded);
     }
+    std::unique_ptr<server::TokenVerifier> tokens;
+    if (!o->token.realm.empty() || !o->token.root_cert_bundle.empty()) {
+      if (htpasswd) return ReportError(g, "choose one of --htpasswd and token auth");
+      auto loaded = server::TokenVerifier::Load(o->token);
+      if (!loaded) return ReportError(g, loaded.error().message);
+      tokens = std::move(*loaded);
+    }
     std::FILE* log = nullptr;
     if (o->access_log == "-") {
       log = stdout;
@@ -82,6 +96,7 @@ void RegisterRegistryServerCommands(CLI::App& app, GlobalOptions& g) {
                                     .max_upload_bytes = o->max_upload_size,
                                     .max_concurrent_uploads = o->max_concurrent_uploads,
                                     .htpasswd = htpasswd ? &*htpasswd : nullptr,
+                                    .tokens = tokens.get(),
                                     .realm = "strata-registry",
                                     .access_log = log};
     server::RegistryApi api(**storage, options);

@@ -274,17 +274,23 @@ bool HttpServer::Loop::ReadInput(Connection& c) {
     c.in_pos = 0;
   }
   size_t old = c.in.size();
-  c.in.resize(old + kReadChunk);
   size_t got = 0;
-  // TLS hands out one record (16 KiB) per read: take what is there, up to the chunk.
-  while (got < kReadChunk) {
-    ssize_t n = Receive(c, c.in.data() + old + got, kReadChunk - got);
+  size_t room = kReadChunk;
+  // TLS hands out at most a record (16 KiB) per read: take what is there. Bytes OpenSSL has
+  // already decrypted do not wake epoll again, so the buffer grows until they are all taken.
+  for (;;) {
+    c.in.resize(old + room);
+    ssize_t n = Receive(c, c.in.data() + old + got, room - got);
     if (n < 0) {
       c.in.resize(old + got);
       return false;  // peer closed (mid-body: the sink is dropped, which keeps what it has)
     }
     got += static_cast<size_t>(n);
     if (n == 0 || !c.ssl) break;
+    if (got == room) {
+      if (::SSL_pending(c.ssl.get()) == 0) break;  // the socket's rest wakes epoll
+      room += kReadChunk;
+    }
   }
   c.in.resize(old + got);
   return true;
@@ -297,6 +303,9 @@ ssize_t HttpServer::Loop::Receive(Connection& c, char* buffer, size_t size) {
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return 0;
     return -1;
   }
+  // SSL_get_error reads the thread's error queue: it must hold nothing from earlier calls (say,
+  // another connection's failed handshake, or the certificate loading on this thread).
+  ::ERR_clear_error();
   int n = ::SSL_read(c.ssl.get(), buffer, static_cast<int>(std::min<size_t>(size, INT_MAX)));
   if (n > 0) return n;
   int e = ::SSL_get_error(c.ssl.get(), n);
@@ -315,6 +324,7 @@ ssize_t HttpServer::Loop::Send(Connection& c, const char* data, size_t size, boo
     if (n >= 0) return n;
     return errno == EAGAIN || errno == EINTR ? 0 : -1;
   }
+  ::ERR_clear_error();
   int n = ::SSL_write(c.ssl.get(), data, static_cast<int>(std::min<size_t>(size, 1 << 20)));
   if (n > 0) return n;
   int e = ::SSL_get_error(c.ssl.get(), n);

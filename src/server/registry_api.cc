@@ -214,6 +214,73 @@ Result<size_t> PageSize(const Request& request) {
   return std::min(value, size_t{100000});
 }
 
+enum class RouteKind { kNone, kBase, kCatalog, kTags, kUpload, kBlob, kManifest, kReferrers };
+struct RoutePath {
+  RouteKind kind = RouteKind::kNone;
+  std::string name;  // the repository (not yet validated)
+  std::string tail;  // upload id, digest or reference
+};
+
+// Which endpoint a path names. Repository names contain slashes, so the markers are found
+// from the end.
+RoutePath ParseRoutePath(const std::string& path) {
+  RoutePath r;
+  if (path == "/v2/" || path == "/v2") {
+    r.kind = RouteKind::kBase;
+    return r;
+  }
+  if (!path.starts_with("/v2/")) return r;
+  if (path == "/v2/_catalog") {
+    r.kind = RouteKind::kCatalog;
+    return r;
+  }
+  std::string rest = path.substr(4);
+  auto split = [&](std::string_view marker) {
+    size_t at = rest.rfind(marker);
+    if (at == std::string::npos || at == 0) return false;
+    r.name = rest.substr(0, at);
+    r.tail = rest.substr(at + marker.size());
+    return true;
+  };
+  if (rest.ends_with("/tags/list")) {
+    r.name = rest.substr(0, rest.size() - 10);
+    r.kind = RouteKind::kTags;
+  } else if (split("/blobs/uploads/") ||
+             (rest.ends_with("/blobs/uploads") && split("/blobs/uploads"))) {
+    r.kind = RouteKind::kUpload;
+  } else if (split("/blobs/")) {
+    r.kind = RouteKind::kBlob;
+  } else if (split("/manifests/")) {
+    r.kind = RouteKind::kManifest;
+  } else if (split("/referrers/")) {
+    r.kind = RouteKind::kReferrers;
+  }
+  return r;
+}
+
+// The token scope a request needs: "" for /v2/ (any valid token), else type:name:actions.
+struct NeededAccess {
+  std::string type;
+  std::string name;
+  std::vector<std::string> actions;
+  std::string Scope() const {
+    if (type.empty()) return "";
+    std::string s = type + ":" + name + ":";
+    for (size_t i = 0; i < actions.size(); ++i) s += (i ? "," : "") + actions[i];
+    return s;
+  }
+};
+
+NeededAccess NeededFor(const Request& request) {
+  RoutePath route = ParseRoutePath(request.path);
+  if (route.kind == RouteKind::kBase || route.kind == RouteKind::kNone) return {};
+  if (route.kind == RouteKind::kCatalog) return {"registry", "catalog", {"*"}};
+  const std::string& m = request.method;
+  if (m == "GET" || m == "HEAD") return {"repository", route.name, {"pull"}};
+  if (m == "DELETE") return {"repository", route.name, {"delete"}};
+  return {"repository", route.name, {"pull", "push"}};
+}
+
 }  // namespace
 
 Response ErrorResponse(int status, std::string_view code, std::string_view message,
@@ -250,12 +317,14 @@ Dispatch RegistryApi::Handle(Request& request) {
   if (request.path == "/debug/health") {
     d.response.body = "{}\n";
     d.response.Set("Content-Type", "application/json");
+  } else if (options_.tokens) {
+    d = WithToken(request);
   } else if (!options_.htpasswd) {
-    d = Route_(request);
+    d = Route_(request, nullptr);
   } else if (auto user =
                  options_.htpasswd->Authenticate(request.Header("authorization").value_or(""))) {
     request.user = *user;
-    d = Route_(request);
+    d = Route_(request, nullptr);
   } else {
     d = Err(401, "UNAUTHORIZED", "authentication required");
     d.response.Set("WWW-Authenticate", "Basic realm=\"" + options_.realm + "\"");
@@ -263,72 +332,74 @@ Dispatch RegistryApi::Handle(Request& request) {
   return d;
 }
 
-Dispatch RegistryApi::Route_(Request& request) {
+Dispatch RegistryApi::WithToken(Request& request) {
+  NeededAccess need = NeededFor(request);
+  auto header = request.Header("authorization");
+  auto token =
+      options_.tokens->Verify(header.value_or(""), static_cast<int64_t>(std::time(nullptr)));
+  std::string problem;
+  if (!token) {
+    problem = header ? token.error().message : "authentication required";
+  } else {
+    for (const std::string& action : need.actions) {
+      if (!token->Allows(need.type, need.name, action)) problem = "insufficient scope";
+    }
+  }
+  if (problem.empty()) {
+    request.user = token->subject.empty() ? "-" : token->subject;
+    return Route_(request, &*token);
+  }
+  Dispatch d = Err(401, "UNAUTHORIZED", problem, need.Scope());
+  std::string error = !header ? "" : token ? "insufficient_scope" : "invalid_token";
+  d.response.Set("WWW-Authenticate", options_.tokens->Challenge(need.Scope(), error));
+  return d;
+}
+
+Dispatch RegistryApi::Route_(Request& request, const VerifiedToken* token) {
   const std::string& path = request.path;
   const std::string& method = request.method;
   bool read = method == "GET" || method == "HEAD";
-  if (path == "/v2/" || path == "/v2") {
+  RoutePath route = ParseRoutePath(path);
+  if (route.kind == RouteKind::kBase) {
     if (!read) return Err(405, "UNSUPPORTED", "method not allowed");
     Response r;
     r.body = "{}";
     r.Set("Content-Type", "application/json");
     return Now(std::move(r));
   }
-  if (!path.starts_with("/v2/")) return Err(404, "NOT_FOUND", "no such endpoint");
+  if (route.kind == RouteKind::kNone) return Err(404, "NOT_FOUND", "no such endpoint");
   if (!read && options_.read_only) {
     return Err(405, "UNSUPPORTED", "the registry is read-only");
   }
-  if (path == "/v2/_catalog") {
+  if (route.kind == RouteKind::kCatalog) {
     if (!read) return Err(405, "UNSUPPORTED", "method not allowed");
     return Catalog(request);
   }
-  std::string rest = path.substr(4);
-  auto split = [&](std::string_view marker, std::string& name, std::string& tail) {
-    size_t at = rest.rfind(marker);
-    if (at == std::string::npos || at == 0) return false;
-    name = rest.substr(0, at);
-    tail = rest.substr(at + marker.size());
-    return true;
-  };
-  std::string name, tail;
-  enum class Kind { kTags, kUpload, kBlob, kManifest, kReferrers } kind;
-  if (rest.ends_with("/tags/list")) {
-    name = rest.substr(0, rest.size() - 10);
-    kind = Kind::kTags;
-  } else if (split("/blobs/uploads/", name, tail) ||
-             (rest.ends_with("/blobs/uploads") && split("/blobs/uploads", name, tail))) {
-    kind = Kind::kUpload;
-  } else if (split("/blobs/", name, tail)) {
-    kind = Kind::kBlob;
-  } else if (split("/manifests/", name, tail)) {
-    kind = Kind::kManifest;
-  } else if (split("/referrers/", name, tail)) {
-    kind = Kind::kReferrers;
-  } else {
-    return Err(404, "NOT_FOUND", "no such endpoint");
-  }
+  const std::string& name = route.name;
+  const std::string& tail = route.tail;
   if (!IsRepositoryName(name)) {
     return Err(400, "NAME_INVALID", "invalid repository name", name);
   }
-  switch (kind) {
-    case Kind::kTags:
+  switch (route.kind) {
+    case RouteKind::kTags:
       if (!read) return Err(405, "UNSUPPORTED", "method not allowed");
       return TagsList(request, name);
-    case Kind::kUpload:
+    case RouteKind::kUpload:
       if (tail.empty()) {
         if (method != "POST") return Err(405, "UNSUPPORTED", "method not allowed");
-        return StartUpload(request, name);
+        return StartUpload(request, name, token);
       }
       return ContinueUpload(request, name, tail);
-    case Kind::kBlob:
+    case RouteKind::kBlob:
       return Blob(request, name, tail);
-    case Kind::kManifest:
+    case RouteKind::kManifest:
       return Manifest(request, name, tail);
-    case Kind::kReferrers:
+    case RouteKind::kReferrers:
       if (!read) return Err(405, "UNSUPPORTED", "method not allowed");
       return Referrers(request, name, tail);
+    default:
+      return Err(404, "NOT_FOUND", "no such endpoint");
   }
-  return Err(404, "NOT_FOUND", "no such endpoint");
 }
 
 Dispatch RegistryApi::Blob(Request& request, const std::string& name,
@@ -380,10 +451,12 @@ Dispatch RegistryApi::Blob(Request& request, const std::string& name,
   return Now(std::move(r));
 }
 
-Dispatch RegistryApi::StartUpload(Request& request, const std::string& name) {
+Dispatch RegistryApi::StartUpload(Request& request, const std::string& name,
+                                  const VerifiedToken* token) {
   auto mount = request.Query("mount");
   auto from = request.Query("from");
-  if (mount && from) {
+  // With tokens, mounting needs pull access to the source too (else: an ordinary upload).
+  if (mount && from && (!token || token->Allows("repository", *from, "pull"))) {
     auto digest = Digest::Parse(*mount);
     if (!digest) return Err(400, "DIGEST_INVALID", digest.error().message, *mount);
     if (IsRepositoryName(*from)) {

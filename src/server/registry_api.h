@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 
+#include "server/bearer_token.h"
 #include "server/htpasswd.h"
 #include "server/http_server.h"
 #include "server/registry_storage.h"
@@ -19,9 +20,10 @@ namespace strata::server {
 struct RegistryOptions {
   bool read_only = false;
   uint64_t max_manifest_bytes = 4 << 20;
-  uint64_t max_upload_bytes = 0;       // 0: no limit
-  int max_concurrent_uploads = 0;      // request bodies being received at once; 0: no limit
-  const Htpasswd* htpasswd = nullptr;  // basic auth when set
+  uint64_t max_upload_bytes = 0;          // 0: no limit
+  int max_concurrent_uploads = 0;         // request bodies being received at once; 0: no limit
+  const Htpasswd* htpasswd = nullptr;     // basic auth when set
+  const TokenVerifier* tokens = nullptr;  // bearer tokens when set (instead of htpasswd)
   std::string realm = "strata-registry";
   std::FILE* access_log = nullptr;  // one line per request when set
 };
@@ -44,10 +46,10 @@ class RegistryApi : public Handler {
   const RegistryOptions& options() const { return options_; }
 
  private:
-  struct Route;
-  Dispatch Route_(Request& request);
+  Dispatch WithToken(Request& request);
+  Dispatch Route_(Request& request, const VerifiedToken* token);
   Dispatch Blob(Request& request, const std::string& name, const std::string& digest_text);
-  Dispatch StartUpload(Request& request, const std::string& name);
+  Dispatch StartUpload(Request& request, const std::string& name, const VerifiedToken* token);
   Dispatch ContinueUpload(Request& request, const std::string& name, const std::string& id);
   Dispatch Manifest(Request& request, const std::string& name, const std::string& reference);
   Dispatch TagsList(Request& request, const std::string& name);

@@ -46,7 +46,7 @@ start_server() {
   local -a tls=()
   shift 3
   _STARTS=$((${_STARTS:-0} + 1))
-  [[ " $* " != *" --htpasswd "* ]] || ready=401
+  [[ " $* " != *" --htpasswd "* && " $* " != *" --token-realm "* ]] || ready=401
   if [[ " $* " == *" --tls-cert "* ]]; then # https, trusting the certificate it serves
     scheme=https
     tls=(--cacert "$(sed -E 's/.*--tls-cert ([^ ]+).*/\1/' <<<" $* ")")
@@ -92,6 +92,8 @@ _distribution_config() {
   while (($#)); do
     case $1 in
       --tls-cert) cert=$2 && shift 2 ;;
+      --token-realm) auth="auth: {token: {realm: $2, service: $TOKEN_SERVICE, issuer: $TOKEN_ISSUER, rootcertbundle: $TOKEN_CERT}}" && shift 2 ;;
+      --token-service | --token-issuer | --token-rootcertbundle) shift 2 ;; # with --token-realm
       --tls-key) key=$2 && shift 2 ;;
       --htpasswd) auth="auth: {htpasswd: {realm: strata-test, path: $2}}" && shift 2 ;;
       --read-only) ro=true && shift ;;
@@ -504,6 +506,52 @@ if start_server AUTH auto "$WORK/auth-root" --htpasswd "$WORK/htpasswd"; then
   stop_server AUTH
 else
   not_ok "registry serve --htpasswd did not start"
+fi
+
+# --- bearer tokens (docker's token flow, tools/token_service.py) ----------------------------------
+# The token service grants bob every action he asks for, anonymous clients only pull.
+start_token_service --dir "$WORK/token" bob:builder
+if start_server TOK auto "$WORK/tok-root" --token-realm "$TOKEN_REALM" --token-service "$TOKEN_SERVICE" \
+  --token-issuer "$TOKEN_ISSUER" --token-rootcertbundle "$TOKEN_CERT"; then
+  hdrs=$(curl -s -D - -o /dev/null "http://$TOK/v2/" | tr -d '\r')
+  assert_match '^HTTP/1\.1 401' "$hdrs" "tokens: anonymous GET /v2/ is 401"
+  assert_match "WWW-Authenticate: Bearer realm=\"$(re "$TOKEN_REALM")\",service=\"$TOKEN_SERVICE\"" "$hdrs" \
+    "tokens: the challenge names the realm and service"
+  hdrs=$(curl -s -D - -o /dev/null "http://$TOK/v2/priv/app/manifests/1" | tr -d '\r')
+  assert_match 'scope="repository:priv/app:pull"' "$hdrs" "tokens: a manifest GET asks for pull scope"
+  d pull "$REF" >"$WORK/pull-tok-src.out" 2>&1 || fatal "docker pull $REF: $(cat "$WORK/pull-tok-src.out")"
+  d tag "$REF" "$TOK/priv/app:1"
+  d push "$TOK/priv/app:1" >"$WORK/push-tok0.out" 2>&1 && not_ok "tokens: anonymous docker push succeeded" ||
+    ok "tokens: anonymous docker push is refused (the service grants only pull)"
+  if DOCKER_HOST=$PEER rdk login -u bob --password-stdin "$TOK" <<<"builder" >"$WORK/login-tok.out" 2>&1; then
+    ok "tokens: docker login"
+  else
+    not_ok "tokens: docker login: $(cat "$WORK/login-tok.out")"
+  fi
+  if d push "$TOK/priv/app:1" >"$WORK/push-tok.out" 2>&1; then ok "tokens: docker push with a push token"; else
+    not_ok "tokens: docker push: $(cat "$WORK/push-tok.out")"
+  fi
+  DOCKER_HOST=$PEER rdk logout "$TOK" >/dev/null 2>&1 || true
+  d rmi -f "$APP_ID" >/dev/null 2>&1 || true
+  if d pull "$TOK/priv/app:1" >"$WORK/pull-tok.out" 2>&1; then ok "tokens: anonymous docker pull (pull token)"; else
+    not_ok "tokens: anonymous docker pull: $(cat "$WORK/pull-tok.out")"
+  fi
+  assert_eq "$APP_ID" "$(d image inspect -f '{{.Id}}' "$TOK/priv/app:1" 2>&1)" "tokens: pulled image ID"
+  good=$(registry_auth_header "$TOK" priv/app pull 2>/dev/null || true)
+  assert_match '^Authorization: Bearer ' "$good" "tokens: the service gives a pull token"
+  assert_eq 200 "$(code "http://$TOK/v2/priv/app/manifests/1" -H "$good" -H "Accept: $MANIFEST_ACCEPT")" \
+    "tokens: a manifest GET with the pull token"
+  c=$(code "http://$TOK/v2/priv/app/blobs/uploads/" -X POST -H "$good" -H 'Content-Length: 0')
+  assert_eq 401 "$c" "tokens: an upload with only a pull token is 401"
+  assert_eq 401 "$(code "http://$TOK/v2/other/repo/manifests/1" -H "$good")" \
+    "tokens: a token for one repository does not open another"
+  forged="${good%?}A"
+  [[ $forged != "$good" ]] || forged="${good%?}B"
+  assert_eq 401 "$(code "http://$TOK/v2/priv/app/manifests/1" -H "$forged" -H "Accept: $MANIFEST_ACCEPT")" \
+    "tokens: a token with a damaged signature is 401"
+  stop_server TOK
+else
+  not_ok "registry serve with token auth did not start"
 fi
 
 # --- TLS ------------------------------------------------------------------------------------------
