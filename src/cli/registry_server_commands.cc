@@ -1,4 +1,6 @@
 // registry serve, registry gc: the embedded registry over the store's blobs.
+#include <toml++/toml.h>
+
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -19,10 +21,42 @@ void OnStopSignal(int) {
   if (g_running) g_running->Stop();  // an eventfd write: async-signal-safe
 }
 
+// Fills the options of `command` that the command line left unset from a TOML file whose keys
+// are the flag names without "--" (`addr = ":5000"`, `read-only = true`). Unknown keys, nested
+// tables and values of the wrong kind are errors naming the key.
+Status ApplyConfigFile(CLI::App& command, const std::string& path) {
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return Fail(path + ": " + std::string(e.description()));
+  }
+  for (const auto& [key, node] : table) {
+    std::string name(key.str());
+    CLI::Option* option = name == "config" ? nullptr : command.get_option_no_throw("--" + name);
+    if (!option) return Fail(path + ": unknown setting \"" + name + "\"");
+    std::string value;
+    if (auto s = node.value<std::string>(); s && node.is_string()) {
+      value = *s;
+    } else if (node.is_boolean()) {
+      value = *node.value<bool>() ? "true" : "false";
+    } else if (node.is_integer()) {
+      value = std::to_string(*node.value<int64_t>());
+    } else {
+      return Fail(path + ": \"" + name + "\" must be a string, a number or true/false");
+    }
+    if (option->count() > 0) continue;  // the command line wins
+    option->add_result(value);
+    option->run_callback();
+  }
+  return {};
+}
+
 }  // namespace
 
 void RegisterRegistryServerCommands(CLI::App& app, GlobalOptions& g) {
   struct Options {
+    std::string config;
     std::string addr = "127.0.0.1:5000";
     std::string root;
     std::string htpasswd;
@@ -45,6 +79,9 @@ void RegisterRegistryServerCommands(CLI::App& app, GlobalOptions& g) {
 
   auto* serve = registry->add_subcommand(
       "serve", "Serve the store's blobs as an OCI / Docker registry (distribution API v2)");
+  serve->add_option("--config", o->config,
+                    "TOML file of these options (keys: the flag names, e.g. read-only = true); "
+                    "flags on the command line win");
   serve->add_option("--addr", o->addr, "Listen address: host:port, [v6]:port or :port")
       ->capture_default_str();
   serve->add_option("--root", o->root, "Store to serve from (default: the global --root)");
@@ -65,7 +102,11 @@ void RegisterRegistryServerCommands(CLI::App& app, GlobalOptions& g) {
                     "Request bodies received at once (0: no limit)");
   serve->add_option("--access-log", o->access_log, "Write one line per request here (- : stdout)");
   serve->add_option("--threads", o->threads, "Event loops (default: one per core)");
-  serve->callback([&g, o] {
+  serve->callback([&g, o, serve] {
+    if (!o->config.empty()) {
+      Status applied = ApplyConfigFile(*serve, o->config);
+      if (!applied) return ReportError(g, applied.error().message);
+    }
     if (!o->root.empty()) g.root = o->root;
     auto store = OpenStoreOrReport(g);
     if (!store) return;

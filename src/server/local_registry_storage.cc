@@ -108,6 +108,8 @@ Result<ManifestInfo> ReadManifestRow(const Statement& s, const Digest& digest) {
   return info;
 }
 
+constexpr time_t kAbandonedUploadSeconds = 7 * 24 * 3600;
+
 constexpr const char* kManifestColumns = "media_type, size, subject, artifact_type, annotations";
 
 }  // namespace
@@ -115,6 +117,14 @@ constexpr const char* kManifestColumns = "media_type, size, subject, artifact_ty
 Result<std::unique_ptr<LocalRegistryStorage>> LocalRegistryStorage::Open(Store& store) {
   std::unique_ptr<LocalRegistryStorage> s(new LocalRegistryStorage(store));
   STRATA_TRY(MakeDirs(s->uploads_dir_, 0700));
+  // Uploads untouched for a week are abandoned (distribution purges after 168 h too).
+  STRATA_ASSIGN(names, ListDirectory(s->uploads_dir_));
+  const time_t cutoff = ::time(nullptr) - kAbandonedUploadSeconds;
+  for (const std::string& name : names) {
+    std::string path = s->uploads_dir_ + "/" + name;
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0 && st.st_mtime < cutoff) ::unlink(path.c_str());
+  }
   return s;
 }
 

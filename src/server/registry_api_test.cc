@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <map>
@@ -554,6 +555,26 @@ TEST_F(RegistryServerTest, AnUploadSurvivesARestart) {
   Reply done = c.Do("PUT", location + "?digest=" + digest, "second half");
   EXPECT_EQ(done.status, 201) << done.body;
   EXPECT_EQ(c.Do("GET", "/v2/lib/app/blobs/" + digest).body, "first half, second half");
+}
+
+TEST_F(RegistryServerTest, UploadsAbandonedForAWeekGoAtStart) {
+  std::string fresh, stale;
+  {
+    RawClient c(port_);
+    fresh = c.Do("POST", "/v2/lib/app/blobs/uploads/").Header("location");
+    stale = c.Do("POST", "/v2/lib/app/blobs/uploads/").Header("location");
+  }
+  Stop();
+  std::string id = stale.substr(stale.rfind('/') + 1);
+  timeval old[2] = {{::time(nullptr) - 8 * 24 * 3600, 0}, {::time(nullptr) - 8 * 24 * 3600, 0}};
+  for (const std::string& suffix : {std::string(), std::string(".repo")}) {
+    ASSERT_EQ(::utimes((dir_.path() + "/store/uploads/" + id + suffix).c_str(), old), 0);
+  }
+  Start(RegistryOptions{});
+  RawClient c(port_);
+  EXPECT_EQ(c.Do("GET", fresh).status, 204);
+  EXPECT_EQ(c.Do("GET", stale).ErrorCode(), "BLOB_UPLOAD_UNKNOWN");
+  EXPECT_FALSE(PathExists(dir_.path() + "/store/uploads/" + id));
 }
 
 TEST_F(RegistryServerTest, ConcurrentUploadLimit) {

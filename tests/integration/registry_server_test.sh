@@ -473,6 +473,26 @@ else
   not_ok "registry serve --read-only did not start"
 fi
 
+# --- a config file (strata only: distribution's config is its own) -------------------------------
+if [[ $SUT == strata ]]; then
+  printf '# serve options\nread-only = true\naccess-log = "%s"\n' "$WORK/cfg-access.log" >"$WORK/serve.toml"
+  if start_server CFG auto "$SROOT" --config "$WORK/serve.toml"; then
+    c=$(code "http://$CFG/v2/test/app/blobs/uploads/" -X POST -H 'Content-Length: 0')
+    assert_eq 405 "$c" "--config: read-only = true from the file"
+    grep -q 'POST /v2/test/app/blobs/uploads/' "$WORK/cfg-access.log" 2>/dev/null &&
+      ok "--config: access-log from the file" || not_ok "--config: no access log at $WORK/cfg-access.log"
+    stop_server CFG
+  else
+    not_ok "registry serve --config did not start"
+  fi
+  printf 'read-only = true\nlisten = ":5000"\n' >"$WORK/bad.toml"
+  if "$STRATA" --root "$SROOT" registry serve --config "$WORK/bad.toml" >"$WORK/bad-cfg.out" 2>&1; then
+    not_ok "--config with an unknown key was accepted"
+  else
+    assert_match 'unknown setting "listen"' "$(cat "$WORK/bad-cfg.out")" "--config: an unknown key is refused by name"
+  fi
+fi
+
 # --- htpasswd ------------------------------------------------------------------------------------
 htpasswd -Bbc "$WORK/htpasswd" alice wonderland 2>/dev/null
 if start_server AUTH auto "$WORK/auth-root" --htpasswd "$WORK/htpasswd"; then
