@@ -565,8 +565,12 @@ if start_server TOK auto "$WORK/tok-root" --token-realm "$TOKEN_REALM" --token-s
   assert_eq 401 "$c" "tokens: an upload with only a pull token is 401"
   assert_eq 401 "$(code "http://$TOK/v2/other/repo/manifests/1" -H "$good")" \
     "tokens: a token for one repository does not open another"
-  forged="${good%?}A"
-  [[ $forged != "$good" ]] || forged="${good%?}B"
+  # Damage a character well inside the signature: the last one may carry only padding bits,
+  # which decoders ignore (so changing it need not change the signature at all).
+  i=$((${#good} - 20))
+  swap=A
+  [[ ${good:i:1} != A ]] || swap=B
+  forged="${good:0:i}$swap${good:i+1}"
   assert_eq 401 "$(code "http://$TOK/v2/priv/app/manifests/1" -H "$forged" -H "Accept: $MANIFEST_ACCEPT")" \
     "tokens: a token with a damaged signature is 401"
   stop_server TOK
