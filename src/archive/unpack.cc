@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <string_view>
 #include <unordered_set>
 #include <utility>
@@ -125,6 +126,11 @@ class Unpacker {
   }
 
  private:
+  struct CachedDir {
+    std::string rel;
+    UniqueFd fd;
+  };
+
   struct DirMeta {
     std::string rel;
     int64_t mode;
@@ -154,6 +160,7 @@ class Unpacker {
 
     auto [parent, base] = SplitParent(*rel);
     if (base.starts_with(kWhiteoutPrefix)) {
+      parent_cache_.reset();  // what it removes may be (or hold) the cached directory
       if (base == kOpaqueMarker) return ApplyOpaque(e, parent);
       if (base.starts_with(kWhiteoutMetaPrefix)) {
         ++stats_.skipped_entries;
@@ -164,11 +171,19 @@ class Unpacker {
 
     if (rel->empty()) return ApplyRootEntry(e);
 
-    UniqueFd parent_fd;
-    if (int err = root_.MakeDirs(parent, &parent_fd); err != 0) {
-      return EntryError(e, "parent directory /" + parent, err);
+    // Entries of a tar mostly come directory by directory: keep the last parent open instead of
+    // resolving it again (an openat2 and a close per file). Creating `rel` cannot change what
+    // its own parent resolves to; only whiteouts and opaque markers remove directories, and they
+    // drop the cache.
+    if (!parent_cache_ || parent_cache_->rel != parent) {
+      parent_cache_.reset();
+      UniqueFd parent_fd;
+      if (int err = root_.MakeDirs(parent, &parent_fd); err != 0) {
+        return EntryError(e, "parent directory /" + parent, err);
+      }
+      parent_cache_ = CachedDir{parent, std::move(parent_fd)};
     }
-    STRATA_TRY(CreateEntry(e, parent_fd.get(), base, *rel));
+    STRATA_TRY(CreateEntry(e, parent_cache_->fd.get(), base, *rel));
     unpacked_.insert(*rel);
     return {};
   }
@@ -541,6 +556,7 @@ class Unpacker {
   std::vector<DirMeta> dirs_;
   std::string aufs_dir_name_;
   UniqueFd aufs_dir_;
+  std::optional<CachedDir> parent_cache_;  // the directory the last entry went into
 };
 
 }  // namespace
