@@ -103,6 +103,21 @@ wipe() { # wipe DIR: delete a docker data root or store (unmounting leftovers fi
   rm -rf "$1"
 }
 
+# forget_deleted: after wiping a tree of tens of thousands of files, flush and drop the caches
+# (root only), so the next timed run does not pay for the deletion. On ext4 without a journal,
+# allocating an inode looks up each freed candidate's inode-table block in the buffer cache
+# (recently_deleted), and while those blocks stay cached that lookup made a pull into a fresh
+# store 2-3x slower (3.4 s -> 8-11 s of the same work, most of it system time; still so 36 s
+# later). Callers warm what the timed run reads afterwards.
+forget_deleted() {
+  sync
+  if [[ -w /proc/sys/vm/drop_caches ]]; then
+    echo 3 >/proc/sys/vm/drop_caches
+  else
+    echo "bench: note: cannot drop caches (not root); runs after a wipe may be slower" >&2
+  fi
+}
+
 # ---------------------------------------------------------------------------------------------
 # The image, made offline from the host (in the running daemon, tagged $IMG):
 #   layer 1  the first of TREES (/usr/include: ~9k small files)

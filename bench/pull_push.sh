@@ -12,7 +12,9 @@
 # BENCH_DIR/registry, wiped at each run so that docker push uploads everything.
 # Env: as lib.sh (BENCH_DIR, BENCH_RANDOM_MB, BENCH_RANDOM_LAYERS, BENCH_TREES, BENCH_REBUILD).
 # Docker's peak RSS is the daemon's VmHWM (a fresh daemon per docker operation); strata's and
-# skopeo's are the CLI process's. Registry blobs are read once before each timed pull.
+# skopeo's are the CLI process's. Registry blobs are read once before each timed pull, and the
+# caches are dropped after each wipe of a store or data root (lib.sh's forget_deleted: ext4
+# makes file creation right after a mass deletion several times slower).
 # strata rows are skipped (with a message) while the CLI has no pull / push subcommand.
 # Results: printed (and bench/out/pull_push.txt), appended to bench/out/pull_push.tsv.
 set -euo pipefail
@@ -145,6 +147,7 @@ NFILES=$(awk -F'\t' '{s += $3} END {print s}' "$COUNTS")
 
 # docker pull into an empty daemon
 wipe "$PULL_ROOT"
+forget_deleted
 start_daemon "$PULL_ROOT"
 warm_registry
 echo "bench: docker pull $REF"
@@ -165,6 +168,7 @@ DISK[skopeo_copy]=$(du_mb "$OCI_DIR")
 STRATA_NOTE=()
 if has_sub pull; then
   wipe "$S_PULL"
+  forget_deleted
   warm_registry
   echo "bench: strata pull $REF"
   if timed strata_pull "$STRATA" --root "$S_PULL" pull "$REF"; then
@@ -181,6 +185,7 @@ if has_sub pull; then
   # The layers stored compressed, unpacked on first use: the same work as skopeo's copy.
   if "$STRATA" pull --help 2>&1 | grep -q -- '--no-unpack'; then
     wipe "$S_PULL"
+    forget_deleted
     warm_registry
     timed strata_pull_no_unpack "$STRATA" --root "$S_PULL" pull --no-unpack "$REF" &&
       DISK[strata_pull_no_unpack]=$(du_mb "$S_PULL")
@@ -251,6 +256,7 @@ FILES_LAYER=$(sort -t$'\t' -k3,3n "$COUNTS" | tail -n 1)
 FILES_N=$(cut -f3 <<<"$FILES_LAYER")
 rm -rf "$SCRATCH"
 mkdir -p "$SCRATCH/x"
+forget_deleted
 gzip -dc "$(blob_path "$(cut -f1 <<<"$FILES_LAYER")")" >"$SCRATCH/files.tar"
 settle
 timed untar tar -C "$SCRATCH/x" --numeric-owner -xf "$SCRATCH/files.tar"
