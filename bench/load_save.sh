@@ -41,6 +41,7 @@ NFILES=$(tar -xOf "$ARCHIVE" --wildcards '*/layer.tar' 2>/dev/null | tar -t -i 2
 
 # docker load into an empty daemon
 wipe "$LOAD_ROOT"
+forget_deleted
 start_daemon "$LOAD_ROOT"
 warm "$ARCHIVE"
 timed docker_load "${DK[@]}" load -i "$ARCHIVE"
@@ -50,6 +51,7 @@ DISK[docker_load]=$(du_mb "$LOAD_ROOT")
 
 # strata load, and load --unpack (if the CLI has it)
 wipe "$S1"
+forget_deleted
 warm "$ARCHIVE"
 timed strata_load "$STRATA" --root "$S1" load -i "$ARCHIVE"
 DISK[strata_load]=$(du_mb "$S1")
@@ -58,6 +60,7 @@ GOT_ID=$("$STRATA" --root "$S1" inspect "$IMG" 2>/dev/null | jq -r '.[0].Id' 2>/
 
 if "$STRATA" load --help 2>&1 | grep -q -- '--unpack'; then
   wipe "$S2"
+  forget_deleted
   warm "$ARCHIVE"
   timed strata_unpack "$STRATA" --root "$S2" load --unpack -i "$ARCHIVE"
   DISK[strata_unpack]=$(du_mb "$S2")
