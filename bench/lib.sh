@@ -238,6 +238,19 @@ free_port() { # free_port: a TCP port on 127.0.0.1 nobody listens on (now)
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# wait_registry NAME PORT PID LOG: until GET /v2/ on 127.0.0.1:PORT answers (30 s at most);
+# exits the bench if the process dies or never answers.
+wait_registry() {
+  local i
+  for ((i = 0; i < 300; i++)); do
+    curl -sf -o /dev/null "http://127.0.0.1:$2/v2/" && return 0
+    kill -0 "$3" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "bench: $1 did not start on 127.0.0.1:$2 (see $4)" >&2
+  exit 1
+}
+
 # distribution_config DATA_DIR PORT: Debian's docker-registry on 127.0.0.1:PORT, filesystem
 # storage with the in-memory blob descriptor cache, no access log, no upload purging.
 distribution_config() {

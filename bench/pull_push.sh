@@ -47,14 +47,7 @@ start_registry() {
   distribution_config "$REG_DIR" "$PORT" >"$BENCH_DIR/registry.yml"
   setsid docker-registry serve "$BENCH_DIR/registry.yml" </dev/null >>"$BENCH_DIR/registry.log" 2>&1 9>&- &
   REG_PID=$!
-  local i
-  for ((i = 0; i < 300; i++)); do
-    curl -sf -o /dev/null "http://127.0.0.1:$PORT/v2/" && return 0
-    kill -0 "$REG_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "bench: docker-registry did not start on 127.0.0.1:$PORT (see $BENCH_DIR/registry.log)" >&2
-  exit 1
+  wait_registry docker-registry "$PORT" "$REG_PID" "$BENCH_DIR/registry.log"
 }
 stop_registry() {
   [[ -n $REG_PID ]] || return 0

@@ -64,7 +64,7 @@ fi
 declare -A PID ADDR
 # start_server NAME: a fresh, empty registry on a free port; waits for GET /v2/ to answer 200.
 start_server() {
-  local name=$1 dir=$RS/$1 port i
+  local name=$1 dir=$RS/$1 port
   wipe "$dir"
   mkdir -p "$dir"
   port=$(free_port)
@@ -77,13 +77,7 @@ start_server() {
   fi
   PID[$name]=$!
   ADDR[$name]=127.0.0.1:$port
-  for ((i = 0; i < 300; i++)); do
-    curl -sf -o /dev/null "http://127.0.0.1:$port/v2/" && return 0
-    kill -0 "${PID[$name]}" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "bench: $name registry did not start on 127.0.0.1:$port (see $dir/log)" >&2
-  exit 1
+  wait_registry "$name registry" "$port" "${PID[$name]}" "$dir/log"
 }
 stop_servers() {
   local s

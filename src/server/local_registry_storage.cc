@@ -65,7 +65,7 @@ class LocalUpload : public Upload {
 
   // The digest of everything appended: from the running hash when it saw every byte (a sha256
   // upload in this process), else by reading the file back.
-  Result<Digest> Digest_(DigestAlgorithm algorithm) {
+  Result<Digest> ComputeDigest(DigestAlgorithm algorithm) {
     if (hash_complete_ && algorithm == DigestAlgorithm::kSha256) {
       hash_complete_ = false;
       return hasher_.Finish();
@@ -106,6 +106,16 @@ Result<ManifestInfo> ReadManifestRow(const Statement& s, const Digest& digest) {
     info.subject = d;
   }
   return info;
+}
+
+// The first column of every row, as text.
+Result<std::vector<std::string>> TextColumn(Statement& s) {
+  std::vector<std::string> out;
+  for (;;) {
+    STRATA_ASSIGN(row, s.Step());
+    if (!row) return out;
+    out.push_back(s.Text(0));
+  }
 }
 
 constexpr time_t kAbandonedUploadSeconds = 7 * 24 * 3600;
@@ -191,7 +201,7 @@ void LocalRegistryStorage::ForgetUpload(const std::string& id) {
 Status LocalRegistryStorage::CommitUpload(Upload& upload, const Digest& digest) {
   auto& local = static_cast<LocalUpload&>(upload);
   ForgetUpload(local.id());
-  STRATA_ASSIGN(actual, local.Digest_(digest.algorithm()));
+  STRATA_ASSIGN(actual, local.ComputeDigest(digest.algorithm()));
   Status synced = local.Sync();
   local.CloseFile();
   ::unlink((local.path() + ".repo").c_str());
@@ -359,13 +369,7 @@ Result<std::vector<std::string>> LocalRegistryStorage::Tags(const std::string& r
   STRATA_ASSIGN(s, store_.metadata().db().Prepare(
                        "SELECT tag FROM registry_tags WHERE repository = ? ORDER BY tag"));
   s.Bind(1, repository);
-  std::vector<std::string> tags;
-  for (;;) {
-    STRATA_ASSIGN(row, s.Step());
-    if (!row) break;
-    tags.push_back(s.Text(0));
-  }
-  return tags;
+  return TextColumn(s);
 }
 
 Result<bool> LocalRegistryStorage::RepositoryExists(const std::string& repository) {
@@ -386,13 +390,7 @@ Result<std::vector<std::string>> LocalRegistryStorage::Repositories(const std::s
                        "SELECT repository FROM registry_blobs WHERE repository > ?1 "
                        "ORDER BY 1 LIMIT ?2"));
   s.Bind(1, after).Bind(2, static_cast<int64_t>(limit));
-  std::vector<std::string> names;
-  for (;;) {
-    STRATA_ASSIGN(row, s.Step());
-    if (!row) break;
-    names.push_back(s.Text(0));
-  }
-  return names;
+  return TextColumn(s);
 }
 
 Result<std::vector<ManifestInfo>> LocalRegistryStorage::Referrers(const std::string& repository,

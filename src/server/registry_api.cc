@@ -320,11 +320,11 @@ Dispatch RegistryApi::Handle(Request& request) {
   } else if (options_.tokens) {
     d = WithToken(request);
   } else if (!options_.htpasswd) {
-    d = Route_(request, nullptr);
+    d = Route(request, nullptr);
   } else if (auto user =
                  options_.htpasswd->Authenticate(request.Header("authorization").value_or(""))) {
     request.user = *user;
-    d = Route_(request, nullptr);
+    d = Route(request, nullptr);
   } else {
     d = Err(401, "UNAUTHORIZED", "authentication required");
     d.response.Set("WWW-Authenticate", "Basic realm=\"" + options_.realm + "\"");
@@ -347,7 +347,7 @@ Dispatch RegistryApi::WithToken(Request& request) {
   }
   if (problem.empty()) {
     request.user = token->subject.empty() ? "-" : token->subject;
-    return Route_(request, &*token);
+    return Route(request, &*token);
   }
   Dispatch d = Err(401, "UNAUTHORIZED", problem, need.Scope());
   std::string error = !header ? "" : token ? "insufficient_scope" : "invalid_token";
@@ -355,7 +355,7 @@ Dispatch RegistryApi::WithToken(Request& request) {
   return d;
 }
 
-Dispatch RegistryApi::Route_(Request& request, const VerifiedToken* token) {
+Dispatch RegistryApi::Route(Request& request, const VerifiedToken* token) {
   const std::string& path = request.path;
   const std::string& method = request.method;
   bool read = method == "GET" || method == "HEAD";
@@ -406,8 +406,6 @@ Dispatch RegistryApi::Blob(Request& request, const std::string& name,
                            const std::string& digest_text) {
   auto digest = Digest::Parse(digest_text);
   if (!digest) return Err(400, "DIGEST_INVALID", digest.error().message, digest_text);
-  auto linked = storage_.RepositoryHasBlob(name, *digest);
-  if (!linked) return Internal(linked.error());
   if (request.method == "DELETE") {
     auto removed = storage_.UnlinkBlob(name, *digest);
     if (!removed) return Internal(removed.error());
@@ -417,35 +415,47 @@ Dispatch RegistryApi::Blob(Request& request, const std::string& name,
   if (request.method != "GET" && request.method != "HEAD") {
     return Err(405, "UNSUPPORTED", "method not allowed");
   }
+  auto linked = storage_.RepositoryHasBlob(name, *digest);
+  if (!linked) return Internal(linked.error());
   if (!*linked) return Err(404, "BLOB_UNKNOWN", "blob unknown to registry", digest->str());
-  auto blob = storage_.OpenBlob(*digest);
-  if (!blob) return Err(404, "BLOB_UNKNOWN", "blob unknown to registry", digest->str());
+  // HEAD needs only the size: a stat, not an open file.
+  BlobFile blob;
+  if (request.method == "HEAD") {
+    auto size = storage_.BlobSize(*digest);
+    if (!size) return Internal(size.error());
+    if (!*size) return Err(404, "BLOB_UNKNOWN", "blob unknown to registry", digest->str());
+    blob.size = **size;
+  } else {
+    auto opened = storage_.OpenBlob(*digest);
+    if (!opened) return Err(404, "BLOB_UNKNOWN", "blob unknown to registry", digest->str());
+    blob = std::move(*opened);
+  }
   Response r;
   r.Set("Content-Type", "application/octet-stream");
   r.Set("Docker-Content-Digest", digest->str());
   r.Set("ETag", "\"" + digest->str() + "\"");
   r.Set("Accept-Ranges", "bytes");
   r.Set("Cache-Control", "max-age=31536000");
-  uint64_t first = 0, length = blob->size;
+  uint64_t first = 0, length = blob.size;
   if (auto range = request.Header("range")) {
-    auto parsed = ParseRange(*range, blob->size);
+    auto parsed = ParseRange(*range, blob.size);
     if (!parsed) {
       Response bad = ErrorResponse(416, "BLOB_UNKNOWN", "requested range not satisfiable");
-      bad.Set("Content-Range", "bytes */" + std::to_string(blob->size));
+      bad.Set("Content-Range", "bytes */" + std::to_string(blob.size));
       return Now(std::move(bad));
     }
     first = parsed->first;
     length = parsed->second - parsed->first + 1;
     r.status = 206;
     r.Set("Content-Range", "bytes " + std::to_string(parsed->first) + "-" +
-                               std::to_string(parsed->second) + "/" + std::to_string(blob->size));
+                               std::to_string(parsed->second) + "/" + std::to_string(blob.size));
   }
   if (request.method == "HEAD") {
     r.Set("Content-Length", std::to_string(length));
     r.omit_body = true;
     return Now(std::move(r));
   }
-  r.file = std::move(blob->fd);
+  r.file = std::move(blob.fd);
   r.file_offset = first;
   r.file_length = length;
   return Now(std::move(r));

@@ -47,7 +47,7 @@ class RegistryApi : public Handler {
 
  private:
   Dispatch WithToken(Request& request);
-  Dispatch Route_(Request& request, const VerifiedToken* token);
+  Dispatch Route(Request& request, const VerifiedToken* token);
   Dispatch Blob(Request& request, const std::string& name, const std::string& digest_text);
   Dispatch StartUpload(Request& request, const std::string& name, const VerifiedToken* token);
   Dispatch ContinueUpload(Request& request, const std::string& name, const std::string& id);
