@@ -216,11 +216,11 @@ class DistributionClient : public RegistryClient,
       bool again = false;
       if (!r) {
         if (HttpClient::IsTlsFailure(r.error()) && SwitchToHttp()) {
-          again = true;
-          --i;  // the fallback is not a failed attempt
-        } else {
-          again = i < retry_.attempts;
+          // The fallback is not a failed attempt: the registry answered, in plain HTTP.
+          --i;
+          continue;
         }
+        again = i < retry_.attempts;
       } else if (Retryable(r->status) && i < retry_.attempts) {
         again = true;
         if (auto after = r->headers.Get("Retry-After")) {
