@@ -15,20 +15,15 @@
 namespace strata {
 namespace {
 
-constexpr size_t kWriteBuffer = 4 << 20;
-// O_DIRECT needs block-aligned memory, offsets and lengths; 4 KiB covers the usual devices.
-constexpr size_t kDirectAlign = 4096;
+constexpr size_t kWriteBuffer = 1 << 20;
+// O_DIRECT needs block-aligned memory (pooled buffers are), offsets and lengths; 4 KiB covers the
+// usual devices.
+constexpr size_t kDirectAlign = PooledBuffer::kAlignment;
 // Start write-back every 32 MiB so the final fsync of a large layer has little left to do.
 constexpr uint64_t kWritebackChunk = 32 << 20;
 
 std::string Errno(const std::string& op, const std::string& path) {
   return op + " " + path + ": " + std::strerror(errno);
-}
-
-char* NewAlignedBuffer() {
-  auto* p = static_cast<char*>(std::aligned_alloc(kDirectAlign, kWriteBuffer));
-  if (p == nullptr) throw std::bad_alloc();
-  return p;
 }
 
 // Writes everything; if the filesystem refuses direct I/O after all (EINVAL), clears O_DIRECT on
@@ -59,9 +54,7 @@ BlobWriter::BlobWriter(std::string store_root, UniqueFd fd, std::string temp_pat
       fd_(std::move(fd)),
       temp_path_(std::move(temp_path)),
       hasher_(algo),
-      buffer_(NewAlignedBuffer()) {}
-
-void BlobWriter::FreeDelete::operator()(char* p) const { std::free(p); }
+      buffer_(PooledBuffer::Acquire(kWriteBuffer)) {}
 
 BlobWriter::BlobWriter(BlobWriter&& o) noexcept
     : store_root_(std::move(o.store_root_)),
@@ -113,7 +106,7 @@ Status BlobWriter::FlushBuffer(bool aligned_only) {
   STRATA_TRY(WaitInflight());
   if (direct_ && buffered_ % kDirectAlign == 0) {
     // Hand the full buffer to a helper thread and keep filling the other one.
-    if (!spare_) spare_.reset(NewAlignedBuffer());
+    if (!spare_) spare_ = PooledBuffer::Acquire(kWriteBuffer);
     std::swap(buffer_, spare_);
     inflight_ = std::async(std::launch::async,
                            [fd = fd_.get(), data = spare_.get(), n = buffered_, path = temp_path_] {
@@ -155,6 +148,9 @@ Result<Digest> BlobWriter::Finish() {
   if (done_) return Fail("blob writer already closed");
   STRATA_TRY(FlushBuffer(/*aligned_only=*/false));
   if (::fdatasync(fd_.get()) != 0) return Fail(Errno("fsync", temp_path_));
+  // The buffers go back to the pool now, not when the staged blob is committed much later.
+  buffer_ = PooledBuffer();
+  spare_ = PooledBuffer();
   digest_ = hasher_.Finish();
   return *digest_;
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "digest/digest.h"
+#include "util/buffer_pool.h"
 #include "util/file.h"
 #include "util/io.h"
 #include "util/result.h"
@@ -49,16 +50,13 @@ class BlobWriter : public Writer {
   // Writes out the buffer: all of it, or with `aligned_only` only whole blocks (direct I/O).
   Status FlushBuffer(bool aligned_only);
   Status WaitInflight();
-  struct FreeDelete {
-    void operator()(char* p) const;
-  };
 
   std::string store_root_;
   UniqueFd fd_;
   std::string temp_path_;
   Hasher hasher_;
-  std::unique_ptr<char, FreeDelete> buffer_;  // kWriteBuffer bytes, block-aligned
-  std::unique_ptr<char, FreeDelete> spare_;   // the buffer being written by inflight_
+  PooledBuffer buffer_;  // kWriteBuffer bytes, block-aligned
+  PooledBuffer spare_;   // the buffer being written by inflight_
   std::future<Status> inflight_;
   size_t buffered_ = 0;
   bool direct_ = false;  // O_DIRECT is on for fd_

@@ -12,8 +12,7 @@ Status BytePipe::Write(const char* data, size_t size) {
       std::unique_lock<std::mutex> lock(mu_);
       changed_.wait(lock, [&] { return abandoned_ || written_ - read_ < capacity_; });
       if (abandoned_) return {};
-      // Default-initialised: pages are touched as the ring first fills, not zeroed up front.
-      if (!ring_) ring_.reset(new char[capacity_]);
+      if (!ring_) ring_ = PooledBuffer::Acquire(capacity_);
       offset = static_cast<size_t>(written_ % capacity_);
       n = std::min({size, capacity_ - static_cast<size_t>(written_ - read_), capacity_ - offset});
     }

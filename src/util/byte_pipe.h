@@ -2,23 +2,23 @@
 // feed the same byte stream to a second consumer (e.g. unpacking a layer while it is being
 // hashed and stored) without a second read of the input. The writer blocks while `capacity`
 // bytes are queued; once the reader abandons, writes are dropped so the writer never blocks.
-// One writer thread and one reader thread: a ring buffer allocated once, with the copies done
-// outside the lock (no allocation or page faults per chunk on a gigabyte stream).
+// One writer thread and one reader thread: a ring buffer from the buffer pool, with the copies
+// done outside the lock (no allocation or page faults per chunk on a gigabyte stream).
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
-#include <memory>
 #include <mutex>
 #include <string>
 
+#include "util/buffer_pool.h"
 #include "util/io.h"
 
 namespace strata {
 
 class BytePipe {
  public:
-  explicit BytePipe(size_t capacity = 16 << 20) : capacity_(capacity) {}
+  explicit BytePipe(size_t capacity = 4 << 20) : capacity_(capacity) {}
 
   // Writer side.
   Status Write(const char* data, size_t size);
@@ -44,7 +44,7 @@ class BytePipe {
   };
 
   const size_t capacity_;
-  std::unique_ptr<char[]> ring_;  // allocated on first write
+  PooledBuffer ring_;  // taken on first write
   std::mutex mu_;
   std::condition_variable changed_;
   uint64_t written_ = 0;  // bytes ever written; the ring holds [read_, written_)
