@@ -49,12 +49,13 @@ Status WriteFully(int fd, const char* p, size_t left, const std::string& path) {
 }  // namespace
 
 BlobWriter::BlobWriter(std::string store_root, UniqueFd fd, std::string temp_path,
-                       DigestAlgorithm algo)
+                       DigestAlgorithm algo, BlobWriteMode mode)
     : store_root_(std::move(store_root)),
       fd_(std::move(fd)),
       temp_path_(std::move(temp_path)),
       hasher_(algo),
-      buffer_(PooledBuffer::Acquire(kWriteBuffer)) {}
+      buffer_(PooledBuffer::Acquire(kWriteBuffer)),
+      mode_(mode) {}
 
 BlobWriter::BlobWriter(BlobWriter&& o) noexcept
     : store_root_(std::move(o.store_root_)),
@@ -65,6 +66,7 @@ BlobWriter::BlobWriter(BlobWriter&& o) noexcept
       spare_(std::move(o.spare_)),
       inflight_(std::move(o.inflight_)),
       buffered_(o.buffered_),
+      mode_(o.mode_),
       direct_(o.direct_),
       size_(o.size_),
       synced_(o.synced_),
@@ -90,7 +92,7 @@ Status BlobWriter::WaitInflight() {
 }
 
 Status BlobWriter::FlushBuffer(bool aligned_only) {
-  if (aligned_only && !direct_) {
+  if (aligned_only && !direct_ && mode_ == BlobWriteMode::kDirect) {
     // A blob bigger than the buffer: from here on, whole blocks bypass the page cache.
     const int flags = ::fcntl(fd_.get(), F_GETFL);
     direct_ = flags >= 0 && ::fcntl(fd_.get(), F_SETFL, flags | O_DIRECT) == 0;
@@ -226,7 +228,7 @@ Result<BlobWriter> ContentStore::NewWriter(DigestAlgorithm algorithm) const {
   std::string temp = root_ + "/ingest/" + RandomHexId().substr(0, 24);
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return Fail(Errno("create", temp));
-  return BlobWriter(root_, UniqueFd(fd), std::move(temp), algorithm);
+  return BlobWriter(root_, UniqueFd(fd), std::move(temp), algorithm, write_mode_);
 }
 
 Result<Digest> ContentStore::Put(std::string_view bytes) const {
