@@ -34,9 +34,13 @@ struct HttpStream::Transfer {
   curl_slist* header_list = nullptr;
   std::string url;
   bool follow = false;
-  // Response
+  // Response body: bytes curl delivered that no Read has taken yet, buffer[offset..]. While a
+  // Read waits, curl writes straight into the reader's memory instead (direct), saving a copy.
   std::string buffer;
   size_t offset = 0;
+  char* direct = nullptr;
+  size_t direct_size = 0;
+  size_t direct_got = 0;
   long status = 0;
   HttpHeaders headers;
   bool headers_done = false;
@@ -81,7 +85,7 @@ struct HttpStream::Transfer {
         result = msg->data.result;
       }
     }
-    if (!finished && running > 0 && buffer.size() == offset) {
+    if (!finished && running > 0 && buffer.size() == offset && direct_got == 0) {
       curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
     }
   }
@@ -124,11 +128,22 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
     t->buffer.clear();
     t->offset = 0;
   }
-  if (t->buffer.size() - t->offset >= kMaxBuffered) {
-    t->paused = true;
-    return CURL_WRITEFUNC_PAUSE;  // curl keeps this chunk and delivers it again on resume
+  size_t n = size * count;
+  if (t->direct != nullptr && t->offset == t->buffer.size()) {
+    const size_t take = std::min(n, t->direct_size - t->direct_got);
+    std::memcpy(t->direct + t->direct_got, data, take);
+    t->direct_got += take;
+    data += take;
+    n -= take;
+    if (n == 0) return size * count;
   }
-  t->buffer.append(data, size * count);
+  if (t->buffer.size() - t->offset >= kMaxBuffered) {
+    // curl keeps this chunk and delivers it again on resume. (No part of it went to a reader:
+    // that happens only while the buffer is empty.)
+    t->paused = true;
+    return CURL_WRITEFUNC_PAUSE;
+  }
+  t->buffer.append(data, n);
   return size * count;
 }
 
@@ -263,6 +278,16 @@ HttpStream::~HttpStream() = default;
 
 Result<size_t> HttpStream::Read(char* buffer, size_t size) {
   Transfer& t = *t_;
+  if (t.offset == t.buffer.size() && !t.finished && size > 0) {
+    t.direct = buffer;
+    t.direct_size = size;
+    t.direct_got = 0;
+    while (t.direct_got == 0 && t.offset == t.buffer.size() && !t.finished) t.Pump();
+    const size_t got = t.direct_got;
+    t.direct = nullptr;
+    t.direct_got = 0;
+    if (got > 0) return got;
+  }
   while (t.offset == t.buffer.size() && !t.finished) t.Pump();
   if (t.offset < t.buffer.size()) {
     size_t n = std::min(size, t.buffer.size() - t.offset);
