@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "util/debug_log.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"strata: a daemonless container image engine", "strata"};
@@ -34,6 +35,9 @@ int main(int argc, char** argv) {
       args.push_back(a);
     }
   }
+  app.parse_complete_callback([&global] {
+    if (global.debug) strata::EnableDebugLog();
+  });
   try {
     app.parse(args);
   } catch (const CLI::ParseError& e) {

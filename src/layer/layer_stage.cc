@@ -17,6 +17,7 @@
 #include "archive/tar_writer.h"
 #include "archive/unpack.h"
 #include "util/byte_pipe.h"
+#include "util/debug_log.h"
 #include "util/file.h"
 
 namespace strata {
@@ -72,6 +73,9 @@ class BackgroundUnpack {
       TarReader tar(pipe_.reader());
       auto stats = UnpackLayer(tar, dir_);
       if (!stats) status_ = tl::unexpected(stats.error());
+      if (DebugLogEnabled() && stats) {
+        DebugLog("unpacked " + std::to_string(stats->entries) + " entries into " + dir_);
+      }
       pipe_.Abandon();  // whatever follows the end marker is not needed here
     });
     return {};

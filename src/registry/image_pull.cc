@@ -13,6 +13,7 @@
 #include "transport/image_transport.h"
 #include "transport/platform.h"
 #include "transport/store_transport.h"
+#include "util/debug_log.h"
 #include "util/file.h"
 #include "util/parallel.h"
 
@@ -111,6 +112,7 @@ Status DownloadLayers(Store& store, const PullSource& source, std::vector<LayerJ
     const std::string id = ShortId(job.blob.digest);
     const uint64_t total = static_cast<uint64_t>(job.blob.size);
     Report(options, id, LayerStatus::kDownloading, 0, total);
+    DebugLog("layer " + id + ": downloading " + std::to_string(total) + " bytes");
     auto reader = source.client->GetBlob(source.repository, job.blob, [&](uint64_t done) {
       Report(options, id, LayerStatus::kDownloading, done, total);
     });
@@ -129,6 +131,8 @@ Status DownloadLayers(Store& store, const PullSource& source, std::vector<LayerJ
                   job.blob.digest.str() + "): the config expects " + job.diff_id.str() +
                   " but the layer hashes to " + staged->layer.diff_id.str());
     }
+    DebugLog("layer " + id + ": verified, " + std::to_string(staged->layer.tar_size) +
+             " bytes uncompressed" + (options.unpack ? ", unpacked" : ""));
     Report(options, id, LayerStatus::kVerifying);
     Report(options, id, LayerStatus::kDownloadComplete);
     job.staged = std::make_shared<StagedBlob>(std::move(*staged));
@@ -183,6 +187,7 @@ Result<PullResult> PullImage(Store& store, const PullSource& source, const Refer
   STRATA_ASSIGN(manifest, FetchImageManifest(client, repo, top, options));
   auto parsed = ParseImageManifest(manifest.bytes, manifest.media_type);
   if (!parsed) return Wrap("manifest " + manifest.digest().str(), parsed.error());
+  DebugLog("manifest " + manifest.digest().str() + " fetched");
   STRATA_ASSIGN(config_bytes, FetchConfig(store, client, repo, parsed->config));
   auto config = ImageConfig::Parse(config_bytes);
   if (!config) return Wrap("image config " + parsed->config.digest.str(), config.error());
@@ -247,6 +252,7 @@ Result<PullResult> PullImage(Store& store, const PullSource& source, const Refer
                         .tags = refs};
   std::vector<PendingImport> imports;
   imports.push_back(std::move(pending));
+  DebugLog("layers staged; committing");
   auto events = CommitImports(store, imports);
   if (!events) {
     DiscardUnpacked(jobs);
@@ -256,9 +262,11 @@ Result<PullResult> PullImage(Store& store, const PullSource& source, const Refer
   for (const LayerJob& job : jobs)
     Report(options, ShortId(job.blob.digest), LayerStatus::kPullComplete);
   STRATA_TRY(RecordSources(store, name, *parsed));
+  DebugLog("image " + config->id().str() + " committed");
   if (options.unpack) {
     auto unpacked = UnpackImage(store, config->id());
     if (!unpacked) return Wrap("unpacking image " + config->id().str(), unpacked.error());
+    DebugLog("image " + config->id().str() + " ready to run");
   }
   result.up_to_date = up_to_date && jobs.empty();
   return result;
