@@ -50,12 +50,14 @@ TEST_F(ContentStoreTest, StreamingWriterCommitsOnlyExpectedDigest) {
   EXPECT_EQ(IngestFiles(), 0u);
 }
 
-TEST_F(ContentStoreTest, LargeBlobsSurviveDirectWritesInOddPieces) {
-  // Bigger than several write buffers (direct I/O with a helper thread), written in pieces that
-  // straddle buffer boundaries, with a tail that is not a whole block; moved mid-way.
+// Bigger than several write buffers, written in pieces that straddle buffer boundaries, with a
+// tail that is not a whole block; moved mid-way. In both write modes (direct: O_DIRECT blocks
+// from a helper thread; buffered: write-back started every 32 MiB).
+void WriteLargeBlobInOddPieces(ContentStore& store, BlobWriteMode mode, size_t size) {
+  store.set_write_mode(mode);
   std::string data;
-  for (int i = 0; data.size() < (13u << 20) + 1234; ++i) data += std::to_string(i) + ",";
-  auto w = store_->NewWriter();
+  for (int i = 0; data.size() < size; ++i) data += std::to_string(i) + ",";
+  auto w = store.NewWriter();
   ASSERT_TRUE(w);
   size_t off = 0;
   for (size_t piece = 1; off < data.size() / 2; piece = piece * 3 + 7) {
@@ -67,21 +69,34 @@ TEST_F(ContentStoreTest, LargeBlobsSurviveDirectWritesInOddPieces) {
   ASSERT_TRUE(moved.Write(data.data() + off, data.size() - off));
   const Digest want = Digest::Sha256Of(data);
   ASSERT_TRUE(moved.Commit(want));
-  auto back = store_->ReadVerified(want, 64 << 20);
+  auto back = store.ReadVerified(want, 128 << 20);
   ASSERT_TRUE(back) << back.error().message;
   EXPECT_EQ(back->size(), data.size());
   EXPECT_TRUE(*back == data);
+}
+
+TEST_F(ContentStoreTest, LargeBlobsSurviveDirectWritesInOddPieces) {
+  WriteLargeBlobInOddPieces(*store_, BlobWriteMode::kDirect, (13u << 20) + 1234);
+  EXPECT_EQ(IngestFiles(), 0u);
+}
+
+TEST_F(ContentStoreTest, LargeBlobsSurviveBufferedWritesInOddPieces) {
+  // Past two write-back chunks.
+  WriteLargeBlobInOddPieces(*store_, BlobWriteMode::kBuffered, (70u << 20) + 1234);
   EXPECT_EQ(IngestFiles(), 0u);
 }
 
 TEST_F(ContentStoreTest, AbandonedLargeWriterLeavesNothing) {
-  {
-    auto w = store_->NewWriter();
-    ASSERT_TRUE(w);
-    std::string big(9 << 20, 'z');
-    ASSERT_TRUE(w->Write(big.data(), big.size()));  // a direct write may still be in flight
+  for (BlobWriteMode mode : {BlobWriteMode::kDirect, BlobWriteMode::kBuffered}) {
+    store_->set_write_mode(mode);
+    {
+      auto w = store_->NewWriter();
+      ASSERT_TRUE(w);
+      std::string big(9 << 20, 'z');
+      ASSERT_TRUE(w->Write(big.data(), big.size()));  // a direct write may still be in flight
+    }
+    EXPECT_EQ(IngestFiles(), 0u);
   }
-  EXPECT_EQ(IngestFiles(), 0u);
 }
 
 TEST_F(ContentStoreTest, AbandonedWriterLeavesNothing) {
