@@ -86,6 +86,7 @@ bench_exit() {
   local c
   for c in "${BENCH_CLEANUP[@]}"; do eval "$c" || true; done
   stop_daemon
+  empty_trash
 }
 trap bench_exit EXIT
 dk() { "${DK[@]}" "$@"; } # DK: the client command for the running daemon (for /usr/bin/time)
@@ -96,19 +97,27 @@ daemon_cpu_s() {
     awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($12 + $13 + $14 + $15) / hz}'
 }
 
-wipe() { # wipe DIR: delete a docker data root or store (unmounting leftovers first)
+# wipe DIR: empty a docker data root or store (unmounting leftovers first). The tree is moved
+# into BENCH_DIR/trash, which is deleted only when the script exits: on ext4 without a journal
+# (this machine's root), allocating an inode skips every freed one whose inode-table block is
+# cached and that was deleted in the last minute (five, once the block is dirty), looking each
+# up (recently_deleted); files created right after deleting tens of thousands made the same
+# pull 0.3 s (caches dropped) to 5 s (not dropped) slower, and a file-creation microbenchmark
+# 2-3x slower. Nobody pulls right after deleting a store, so the timed runs do not either.
+# Back-to-back runs of a script still meet the previous run's deletion.
+wipe() {
   local m
   { awk '{print $2}' /proc/mounts | grep -F "$1/" || true; } | sort -r |
     while read -r m; do umount -l "$m" 2>/dev/null || true; done
-  rm -rf "$1"
+  [[ -e $1 ]] || return 0
+  mkdir -p "$BENCH_DIR/trash"
+  mv "$1" "$(mktemp -u "$BENCH_DIR/trash/XXXXXX")"
 }
+empty_trash() { rm -rf "$BENCH_DIR/trash"; }
 
-# forget_deleted: after wiping a tree of tens of thousands of files, flush and drop the caches
-# (root only), so the next timed run does not pay for the deletion. On ext4 without a journal,
-# allocating an inode looks up each freed candidate's inode-table block in the buffer cache
-# (recently_deleted), and while those blocks stay cached that lookup made a pull into a fresh
-# store 2-3x slower (3.4 s -> 8-11 s of the same work, most of it system time; still so 36 s
-# later). Callers warm what the timed run reads afterwards.
+# forget_deleted: after a wipe, flush the dirty pages of what came before and drop the caches
+# (root only), so the next timed run neither writes back nor benefits from the previous one's
+# work. Callers warm what the timed run reads afterwards.
 forget_deleted() {
   sync
   if [[ -w /proc/sys/vm/drop_caches ]]; then
