@@ -211,12 +211,14 @@ class DistributionClient : public RegistryClient,
   template <typename F>
   auto WithRetries(F attempt) -> decltype(attempt()) {
     int backoff = retry_.initial_backoff_ms;
+    bool fell_back = false;
     for (int i = 1;; ++i) {
       auto r = attempt();
       bool again = false;
       if (!r) {
-        if (HttpClient::IsTlsFailure(r.error()) && SwitchToHttp()) {
+        if (!fell_back && HttpClient::IsTlsFailure(r.error()) && SwitchToHttp()) {
           // The fallback is not a failed attempt: the registry answered, in plain HTTP.
+          fell_back = true;
           --i;
           continue;
         }
@@ -235,9 +237,11 @@ class DistributionClient : public RegistryClient,
   }
 
   // An insecure registry that does not speak TLS: use plain http from now on, as docker does.
+  // True when the request should go again over http, whether this call switched or a request
+  // that ran at the same time already had (parallel layer requests all try https first).
   bool SwitchToHttp() {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!endpoint_.insecure || scheme_ == "http") return false;
+    if (!endpoint_.insecure || scheme_ == "https") return false;
     scheme_ = "http";
     return true;
   }
