@@ -36,6 +36,12 @@ struct StageOptions {
   // When false the tar is hashed and checked but not stored: the caller keeps the layer's
   // compressed form instead (see store/layer_content.h).
   bool store_tar = true;
+  // With unpack_dir: once the first 16 MiB of the tar show the layer to be cheap to unpack (few
+  // entries per MiB, so the unpacking thread idles), the staging thread and the unpacking one
+  // lower their CPU priority (nice +5), and a layer of many small files, whose unpacking is the
+  // slow part of a pull, gets the cores first. Only for a calling thread that ends with the
+  // layer: without privilege the priority cannot be raised again.
+  bool yield_if_cheap = false;
 };
 
 Result<StagedLayer> StageLayer(const ContentStore& content, Reader& input,

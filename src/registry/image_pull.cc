@@ -123,7 +123,13 @@ Status DownloadLayers(Store& store, const PullSource& source, std::vector<LayerJ
     // The registry's blob is kept (a push re-serves it); the tar is derived from it when
     // needed, so it is not written a second time.
     stage.store_tar = false;
-    auto staged = StageLayerBlob(store.content(), job.blob, input, stage);
+    // Staged on a thread that ends with the layer, so that it may lower its own priority.
+    stage.yield_if_cheap = options.unpack;
+    std::optional<Result<StagedBlob>> result;
+    std::thread([&] {
+      result.emplace(StageLayerBlob(store.content(), job.blob, input, stage));
+    }).join();
+    Result<StagedBlob>& staged = *result;
     if (!staged) return Wrap("layer " + job.blob.digest.str(), staged.error());
     if (staged->layer.diff_id != job.diff_id) {
       if (!staged->layer.unpacked_dir.empty()) (void)RemoveAll(staged->layer.unpacked_dir);
