@@ -16,6 +16,8 @@
 # caches are dropped after each wipe of a store or data root (lib.sh's forget_deleted: ext4
 # makes file creation right after a mass deletion several times slower).
 # strata rows are skipped (with a message) while the CLI has no pull / push subcommand.
+# Every pull runs BENCH_PULL_RUNS times (default 3) and the median run is reported, with the
+# others' times beside it.
 # Results: printed (and bench/out/pull_push.txt), appended to bench/out/pull_push.tsv.
 set -euo pipefail
 
@@ -138,50 +140,82 @@ NFILES=$(awk -F'\t' '{s += $3} END {print s}' "$COUNTS")
 # ---------------------------------------------------------------------------------------------
 # Pulls
 
+# Each pull runs PULL_RUNS times (BENCH_PULL_RUNS, default 3), each into a fresh target with the
+# caches dropped; the run with the median wall time is the one reported (median_run), and every
+# run's time is listed. On a 2-core VM one run of the same pull varies by ±10%.
+PULL_RUNS=${BENCH_PULL_RUNS:-3}
+declare -A RUNS
+# median_run NAME: NAME_1..NAME_PULL_RUNS -> NAME (wall, CPU, RSS, store size of the median run).
+median_run() {
+  local name=$1 i pick
+  pick=$(for ((i = 1; i <= PULL_RUNS; i++)); do
+    [[ -n ${WALL[${name}_$i]:-} ]] && echo "${WALL[${name}_$i]} $i"
+  done | sort -n | awk '{a[NR] = $2} END {if (NR) print a[int((NR + 1) / 2)]}')
+  RUNS[$name]=$(for ((i = 1; i <= PULL_RUNS; i++)); do printf '%s ' "${WALL[${name}_$i]:-failed}"; done)
+  [[ -n $pick ]] || return 0
+  WALL[$name]=${WALL[${name}_$pick]}
+  CPU[$name]=${CPU[${name}_$pick]}
+  RSS[$name]=${RSS[${name}_$pick]}
+  DISK[$name]=${DISK[${name}_$pick]:--}
+}
+
 # docker pull into an empty daemon
-wipe "$PULL_ROOT"
-forget_deleted
-start_daemon "$PULL_ROOT"
-warm_registry
-echo "bench: docker pull $REF"
-docker_timed docker_pull pull "$REF"
-GOT=$(dk image inspect -f '{{.Id}}' "$REF")
-[[ $GOT == "$IMAGE_ID" ]] || echo "bench: WARNING docker pulled image id $GOT, want $IMAGE_ID" >&2
-stop_daemon
-DISK[docker_pull]=$(du_mb "$PULL_ROOT")
+echo "bench: docker pull $REF ($PULL_RUNS runs)"
+for ((run = 1; run <= PULL_RUNS; run++)); do
+  wipe "$PULL_ROOT"
+  forget_deleted
+  start_daemon "$PULL_ROOT"
+  warm_registry
+  docker_timed "docker_pull_$run" pull "$REF"
+  GOT=$(dk image inspect -f '{{.Id}}' "$REF")
+  [[ $GOT == "$IMAGE_ID" ]] || echo "bench: WARNING docker pulled image id $GOT, want $IMAGE_ID" >&2
+  stop_daemon
+  DISK[docker_pull_$run]=$(du_mb "$PULL_ROOT")
+done
+median_run docker_pull
 
 # skopeo copy into an empty OCI layout (keeps the compressed blobs: no inflate, no files)
-rm -rf "$OCI_DIR"
-warm_registry
 echo "bench: skopeo copy docker://$REF oci:$OCI_DIR"
-timed skopeo_copy skopeo --insecure-policy copy --src-tls-verify=false "docker://$REF" "oci:$OCI_DIR:1"
-DISK[skopeo_copy]=$(du_mb "$OCI_DIR")
+for ((run = 1; run <= PULL_RUNS; run++)); do
+  wipe "$OCI_DIR"
+  forget_deleted
+  warm_registry
+  timed "skopeo_copy_$run" skopeo --insecure-policy copy --src-tls-verify=false "docker://$REF" "oci:$OCI_DIR:1"
+  DISK[skopeo_copy_$run]=$(du_mb "$OCI_DIR")
+done
+median_run skopeo_copy
 
 # strata pull into an empty store (unpacked)
 STRATA_NOTE=()
 if has_sub pull; then
-  wipe "$S_PULL"
-  forget_deleted
-  warm_registry
   echo "bench: strata pull $REF"
-  if timed strata_pull "$STRATA" --root "$S_PULL" pull "$REF"; then
-    DISK[strata_pull]=$(du_mb "$S_PULL")
-    STORE_PARTS=$(cd "$S_PULL" && du -sxm -- */ | awk '$1 > 0 {printf "%s%s %s MiB", sep, $2, $1; sep = ", "}')
-    GOT=$("$STRATA" --root "$S_PULL" inspect "$REF" 2>/dev/null | jq -r '.[0].Id' 2>/dev/null || true)
-    if [[ $GOT != "$IMAGE_ID" ]]; then
-      echo "bench: WARNING ********************************************************" >&2
-      echo "bench: WARNING strata pulled image id '$GOT', docker's is $IMAGE_ID" >&2
-      echo "bench: WARNING ********************************************************" >&2
-      STRATA_NOTE+=("strata pull image id MISMATCH: $GOT")
-    fi
-  fi
-  # The layers stored compressed, unpacked on first use: the same work as skopeo's copy.
-  if "$STRATA" pull --help 2>&1 | grep -q -- '--no-unpack'; then
+  for ((run = 1; run <= PULL_RUNS; run++)); do
     wipe "$S_PULL"
     forget_deleted
     warm_registry
-    timed strata_pull_no_unpack "$STRATA" --root "$S_PULL" pull --no-unpack "$REF" &&
-      DISK[strata_pull_no_unpack]=$(du_mb "$S_PULL")
+    if timed "strata_pull_$run" "$STRATA" --root "$S_PULL" pull "$REF"; then
+      DISK[strata_pull_$run]=$(du_mb "$S_PULL")
+      STORE_PARTS=$(cd "$S_PULL" && du -sxm -- */ | awk '$1 > 0 {printf "%s%s %s MiB", sep, $2, $1; sep = ", "}')
+      GOT=$("$STRATA" --root "$S_PULL" inspect "$REF" 2>/dev/null | jq -r '.[0].Id' 2>/dev/null || true)
+      if [[ $GOT != "$IMAGE_ID" ]]; then
+        echo "bench: WARNING ********************************************************" >&2
+        echo "bench: WARNING strata pulled image id '$GOT', docker's is $IMAGE_ID" >&2
+        echo "bench: WARNING ********************************************************" >&2
+        STRATA_NOTE+=("strata pull image id MISMATCH: $GOT")
+      fi
+    fi
+  done
+  median_run strata_pull
+  # The layers stored compressed, unpacked on first use: the same work as skopeo's copy.
+  if "$STRATA" pull --help 2>&1 | grep -q -- '--no-unpack'; then
+    for ((run = 1; run <= PULL_RUNS; run++)); do
+      wipe "$S_PULL"
+      forget_deleted
+      warm_registry
+      timed "strata_pull_no_unpack_$run" "$STRATA" --root "$S_PULL" pull --no-unpack "$REF" &&
+        DISK[strata_pull_no_unpack_$run]=$(du_mb "$S_PULL")
+    done
+    median_run strata_pull_no_unpack
   fi
 else
   echo "bench: skipping strata pull: '$STRATA' has no pull subcommand yet"
@@ -234,7 +268,7 @@ IGZIP_MBS=-
 if command -v igzip >/dev/null && timed igzip sh -c 'igzip -dc "$1" >/dev/null' sh "$BIG_FILE"; then
   IGZIP_MBS=$(mbs "$BIG_RAW" "${WALL[igzip]}")
 fi
-# Inflate of every layer of the image (the random layers are stored blocks: cheap to inflate).
+# Inflate of every layer of the image (Go's gzip Huffman-codes even the random layers).
 LAYER_FILES=()
 while read -r d; do LAYER_FILES+=("$(blob_path "$d")"); done < <(jq -r '.layers[].digest' <<<"$MANIFEST")
 warm "${LAYER_FILES[@]}"
@@ -277,8 +311,8 @@ EST_FILES=$(awk -v n="$NFILES" -v r="$FILES_PER_S" 'BEGIN { if (r > 0) printf "%
     op_name=${k//_/ }
     op_name=${op_name/ again/ (again)}
     op_name=${op_name/no unpack/--no-unpack}
-    printf '%-24s %8s %8s %13s %10s\n' "$op_name" "${WALL[$k]}" "${CPU[$k]}" \
-      "$((${RSS[$k]:-0} / 1024))" "${DISK[$k]:--}"
+    printf '%-24s %8s %8s %13s %10s %s\n' "$op_name" "${WALL[$k]}" "${CPU[$k]}" \
+      "$((${RSS[$k]:-0} / 1024))" "${DISK[$k]:--}" "${RUNS[$k]:+(median of: ${RUNS[$k]% })}"
   done
   echo "pull:  docker/strata = $(ratio "${WALL[docker_pull]}" "${WALL[strata_pull]:-}") (target ≥ 5x)," \
     "skopeo/strata = $(ratio "${WALL[skopeo_copy]}" "${WALL[strata_pull]:-}") (target > 1x)"
