@@ -38,8 +38,12 @@ DK_DIGEST=$(grep -o 'digest: sha256:[0-9a-f]*' "$WORK/dkpush.out" | cut -d' ' -f
 note "docker pushed $REG/dk/rich:1 as $DK_DIGEST ($NLAYERS layers)"
 
 S=$WORK/s-pull
-in_store "$S" pull "$REG/dk/rich:1"
+in_store "$S" --debug pull "$REG/dk/rich:1"
 assert_eq 0 "$RC" "strata pull of a docker-pushed image exits 0 ($ERR)"
+assert_eq "$NLAYERS" "$(grep -Ec '^\[ *[0-9.]+s\] layer [0-9a-f]{12}: verified' <<<"$ERR")" \
+  "--debug: a time-stamped line as each layer is verified"
+assert_match "^\[ *[0-9.]+s\] image sha256:[0-9a-f]{64} ready to run$" "$ERR" \
+  "--debug: a line when the image is ready to run"
 assert_match "^1: Pulling from dk/rich" "$OUT" "pull prints docker's first line"
 assert_eq "$NLAYERS" "$(grep -c ': Pull complete$' <<<"$OUT")" "one 'Pull complete' per layer"
 assert_match "Digest: $DK_DIGEST" "$OUT" "pull prints the manifest digest docker push reported"
@@ -55,6 +59,7 @@ assert_eq "$NLAYERS" "$(find "$S/layers" -mindepth 1 -maxdepth 1 -type d | wc -l
 assert_match "$DK_DIGEST" "$("$STRATA" --root "$S" images --digests)" "images --digests shows the digest"
 in_store "$S" pull "$REG/dk/rich:1"
 assert_match "Status: Image is up to date for $REG/dk/rich:1" "$OUT" "second pull is up to date"
+assert_eq "" "$ERR" "without --debug a pull writes nothing to stderr"
 assert_eq 0 "$(grep -c 'Pull complete' <<<"$OUT" || true)" "second pull downloads nothing"
 
 # --- strata push -> docker pull ------------------------------------------------------------------
