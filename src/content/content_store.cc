@@ -19,6 +19,8 @@ constexpr size_t kWriteBuffer = 1 << 20;
 // O_DIRECT needs block-aligned memory (pooled buffers are), offsets and lengths; 4 KiB covers the
 // usual devices.
 constexpr size_t kDirectAlign = PooledBuffer::kAlignment;
+// Buffered mode writes pieces at least this large without copying them into the buffer.
+constexpr size_t kUnbufferedPiece = 64 << 10;
 // Start write-back every 32 MiB so the final fsync of a large layer has little left to do.
 constexpr uint64_t kWritebackChunk = 32 << 20;
 
@@ -121,18 +123,31 @@ Status BlobWriter::FlushBuffer(bool aligned_only) {
   STRATA_TRY(WriteFully(fd_.get(), buffer_.get(), n, temp_path_));
   std::memmove(buffer_.get(), buffer_.get() + n, buffered_ - n);
   buffered_ -= n;
+  StartWriteback();
+  return {};
+}
+
+void BlobWriter::StartWriteback() {
   const uint64_t written = size_ - buffered_;
   if (!direct_ && written - synced_ >= kWritebackChunk) {
     ::sync_file_range(fd_.get(), static_cast<off_t>(synced_), static_cast<off_t>(written - synced_),
                       SYNC_FILE_RANGE_WRITE);
     synced_ = written;
   }
-  return {};
 }
 
 Status BlobWriter::Write(const char* data, size_t size) {
   if (done_ || digest_) return Fail("write to a finished blob " + temp_path_);
   hasher_.Update(data, size);
+  if (mode_ == BlobWriteMode::kBuffered && size >= kUnbufferedPiece) {
+    // Through the page cache a large piece goes from the caller's memory: copying it into the
+    // buffer first would only add a pass over the bytes.
+    if (buffered_ > 0) STRATA_TRY(FlushBuffer(/*aligned_only=*/false));
+    STRATA_TRY(WriteFully(fd_.get(), data, size, temp_path_));
+    size_ += size;
+    StartWriteback();
+    return {};
+  }
   size_ += size;
   while (size > 0) {
     const size_t n = std::min(size, kWriteBuffer - buffered_);

@@ -59,6 +59,8 @@ class BlobWriter : public Writer {
   // Writes out the buffer: all of it, or with `aligned_only` only whole blocks (direct I/O).
   Status FlushBuffer(bool aligned_only);
   Status WaitInflight();
+  // Buffered mode: starts write-back of what was written since the last start, every 32 MiB.
+  void StartWriteback();
 
   std::string store_root_;
   UniqueFd fd_;
