@@ -308,10 +308,7 @@ class DistributionClient : public RegistryClient,
     }
     if (r->status != 200) return Fail("manifest " + what + ": " + RegistryError(*r));
     std::string media_type = StripParams(r->headers.Get("Content-Type").value_or(""));
-    auto j = nlohmann::json::parse(r->body, nullptr, false);
-    const bool schema1 = media_type.find("manifest.v1+") != std::string::npos ||
-                         (j.is_object() && j.contains("schemaVersion") && j["schemaVersion"] == 1);
-    if (schema1) {
+    if (IsSchema1Manifest(media_type, r->body)) {
       return Fail("unsupported legacy manifest (schema 1) for " + what +
                   "; push the image again with a current docker or strata");
     }

@@ -58,6 +58,16 @@ nlohmann::ordered_json DockerDescriptorJson(const Descriptor& d) {
 
 }  // namespace
 
+bool IsSchema1Manifest(std::string_view content_type, std::string_view bytes) {
+  if (content_type == kDockerSchema1MediaType || content_type == kDockerSchema1SignedMediaType) {
+    return true;
+  }
+  auto json = nlohmann::json::parse(bytes, nullptr, false);
+  if (!json.is_object()) return false;
+  auto version = json.find("schemaVersion");
+  return version != json.end() && version->is_number_integer() && version->get<int64_t>() == 1;
+}
+
 bool IsIndexMediaType(std::string_view media_type) {
   return media_type == kOciIndexMediaType || media_type == kDockerManifestListMediaType;
 }

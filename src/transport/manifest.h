@@ -39,6 +39,17 @@ inline constexpr std::string_view kDockerLayerGzipMediaType =
 inline constexpr std::string_view kRefNameAnnotation = "org.opencontainers.image.ref.name";
 inline constexpr std::string_view kContainerdImageNameAnnotation = "io.containerd.image.name";
 
+// Docker's schema 1 manifests (signed or not), which strata refuses. Only these two exact media
+// types are schema 1: "application/vnd.oci.image.manifest.v1+json" also contains "manifest.v1+".
+inline constexpr std::string_view kDockerSchema1MediaType =
+    "application/vnd.docker.distribution.manifest.v1+json";
+inline constexpr std::string_view kDockerSchema1SignedMediaType =
+    "application/vnd.docker.distribution.manifest.v1+prettyjws";
+
+// Whether a manifest as a registry served it (its Content-Type without parameters, and its bytes)
+// is a legacy schema 1 manifest: by its media type, or by "schemaVersion": 1 in the body.
+bool IsSchema1Manifest(std::string_view content_type, std::string_view bytes);
+
 // A content descriptor: what a manifest or index says about one blob.
 struct Descriptor {
   std::string media_type;
