@@ -12,6 +12,7 @@
 #include "reference/reference.h"
 #include "store/image_commit.h"
 #include "store/image_delete.h"
+#include "store/image_list_rows.h"
 #include "store/image_lookup.h"
 #include "store/image_views.h"
 
@@ -110,34 +111,18 @@ void RunImages(GlobalOptions& g, const ImagesOptions& o) {
     if (!o.all && image.repo_tags.empty() && image.has_children) continue;
     std::string id_text = o.no_trunc ? image.id.str() : TruncateId(image.id.str());
     int64_t created = UnixSeconds(image.created);
-    // One row per tag; an untagged image gets one <none> row (with its digest if it has one).
-    struct Row {
-      std::string repo, tag, digest;
-    };
-    std::vector<Row> rows;
-    for (const std::string& t : image.repo_tags) {
-      auto ref = ParseNormalizedNamed(t);
-      if (!ref) continue;
-      if (filter && ref->Name() != filter->Name()) continue;
-      if (filter && filter->tag() && ref->tag() != filter->tag()) continue;
-      std::string digest = "<none>";
-      for (const std::string& d : image.repo_digests) {
-        auto dref = ParseNormalizedNamed(d);
-        if (dref && dref->Name() == ref->Name() && dref->digest()) digest = dref->digest()->str();
+    // Docker's rows: one per tag, one per digest-only repository, or one <none> row.
+    std::vector<ImageListRow> rows;
+    for (ImageListRow& row : ImageListRows(image.repo_tags, image.repo_digests,
+                                           o.digests || !o.format.empty())) {
+      if (filter) {
+        auto ref = ParseNormalizedNamed(row.repository);
+        if (!ref || ref->Name() != filter->Name()) continue;
+        if (filter->tag() && row.tag != *filter->tag()) continue;
       }
-      rows.push_back({ref->FamiliarName(), ref->tag().value_or("<none>"), digest});
+      rows.push_back(std::move(row));
     }
-    if (image.repo_tags.empty() && !filter) {
-      if (image.repo_digests.empty()) {
-        rows.push_back({"<none>", "<none>", "<none>"});
-      }
-      for (const std::string& d : image.repo_digests) {
-        auto dref = ParseNormalizedNamed(d);
-        rows.push_back({dref ? dref->FamiliarName() : "<none>", "<none>",
-                        dref && dref->digest() ? dref->digest()->str() : "<none>"});
-      }
-    }
-    for (const Row& row : rows) {
+    for (const ImageListRow& row : rows) {
       if (o.quiet) {
         if (quiet_seen.insert(id_text).second) std::cout << id_text << "\n";
         continue;
@@ -149,7 +134,7 @@ void RunImages(GlobalOptions& g, const ImagesOptions& o) {
                        {"CreatedSince", CreatedSince(created)},
                        {"Digest", row.digest},
                        {"ID", id_text},
-                       {"Repository", row.repo},
+                       {"Repository", row.repository},
                        {"SharedSize", "N/A"},
                        {"Size", size},
                        {"Tag", row.tag},
@@ -157,7 +142,7 @@ void RunImages(GlobalOptions& g, const ImagesOptions& o) {
                        {"VirtualSize", size}});
         continue;
       }
-      std::vector<std::string> cells = {row.repo, row.tag};
+      std::vector<std::string> cells = {row.repository, row.tag};
       if (o.digests) cells.push_back(row.digest);
       cells.push_back(id_text);
       cells.push_back(CreatedSince(created));
