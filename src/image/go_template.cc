@@ -666,7 +666,7 @@ struct Val {
   Json v;
   bool invalid = false;  // Go's invalid reflect.Value (missing map key): prints "<no value>"
   bool root = false;     // the root object itself (for json_escape_html_root)
-  std::string field;     // the field it was read from (for null_text)
+  std::string field;     // the field it was read from (for typed_zero)
 };
 
 bool IsInt(const Json& j) { return j.is_number_integer(); }
@@ -759,7 +759,10 @@ std::string SprintJson(const Json& j, bool nested, const GoTemplateOptions* opts
 // How the template prints a value at the top level of an action.
 std::string PrintValue(const Val& val, const GoTemplateOptions& opts) {
   if (val.invalid) return "<no value>";
-  if (val.v.is_null()) return opts.null_text ? opts.null_text(val.field) : "<no value>";
+  if (val.v.is_null() && opts.typed_zero) {
+    if (auto text = opts.typed_zero(val.field)) return *text;
+  }
+  if (val.v.is_null()) return "<no value>";
   return SprintJson(val.v, false, &opts, false);
 }
 
@@ -1241,6 +1244,7 @@ class Executor {
     }
     auto it = recv.v.find(name);
     if (it != recv.v.end()) return Val{*it, false, false, name};
+    if (opts_.typed_zero && opts_.typed_zero(name)) return Val{Json(), false, false, name};
     if (recv.root && !opts_.root_type.empty()) {
       return ExecFail(arg.pos, arg.text,
                       "can't evaluate field " + name + " in type " + opts_.root_type);
@@ -1310,6 +1314,8 @@ class Executor {
     if (f == "len") {
       STRATA_TRY(want(1));
       const Json& j = args[0].v;
+      // A null is a typed nil slice or map for docker's typed structs: length 0.
+      if (!args[0].invalid && j.is_null()) return Val{Json(0), false, false, ""};
       if (args[0].invalid || !(j.is_string() || j.is_array() || j.is_object())) {
         return fail("len of type " + GoTypeName(args[0]));
       }
@@ -1388,6 +1394,7 @@ class Executor {
       STRATA_TRY(want(2));
       if (header) return args[0];
       STRATA_ASSIGN(sep, str_arg(1));
+      if (!args[0].invalid && args[0].v.is_null()) return str("");  // a nil []string
       if (!args[0].v.is_array()) {
         return ExecFail(fn.pos, cmd.text,
                         "wrong type for value; expected []string; got " + GoTypeName(args[0]));

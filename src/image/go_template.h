@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -37,9 +38,11 @@ struct GoTemplateOptions {
   // docker's table header pass (templates.HeaderFunctions): json prints nothing; split, join,
   // title, lower, upper and truncate return their first argument unchanged.
   bool header_functions = false;
-  // How a JSON null reached through field `field` prints ("" for index results); Go prints
-  // "<no value>". docker inspect -f sees typed structs first, where a nil map prints "map[]".
-  std::function<std::string(std::string_view field)> null_text;
+  // Go's zero value text of a typed field (docker inspect -f sees typed structs first, where a
+  // nil map prints "map[]" and an omitted omitempty field still exists). When set and it
+  // returns text for a field that is null or missing, the field is a null printing that text
+  // (index results ask for field ""); otherwise null prints "<no value>" as in Go.
+  std::function<std::optional<std::string>(std::string_view field)> typed_zero;
   // Print an empty object inside an object as "{}" (a Go struct{} value, as in Volumes and
   // ExposedPorts of docker's typed inspect) rather than "map[]".
   bool empty_member_object_as_struct = false;
