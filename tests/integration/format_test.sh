@@ -114,6 +114,7 @@ srun history --format '{{.Nope}}' "$R/rich:1"
 assert_eq "1 " "$RC $OUT" "history --format with an unknown field fails with no output"
 
 # --- inspect -f
+# shellcheck disable=SC2016 # Go templates, not shell expansions
 for f in '{{.Id}}' '{{.Config.Labels}}' '{{.Config.Volumes}}' '{{.Config.Cmd}}' \
   '{{json .Config.Labels}}' '{{index .Config.Labels "org.strata.fixture"}}' \
   '[{{index .Config.Labels "nope"}}]' '{{.Os}}/{{.Architecture}}' \
@@ -129,6 +130,7 @@ srun inspect -f '{{.Foo}}' "$R/base:1"
 assert_eq "1 " "$RC $OUT" "inspect -f with an unknown field fails with no output"
 assert_match 'map has no entry for key "Foo"' "$ERR" "inspect -f unknown field: docker's message"
 srun inspect -f '{{.Foo' "$R/base:1"
+want_rc=0
 pk inspect -f '{{.Foo' "$R/base:1" >/dev/null 2>&1 || want_rc=$?
 assert_eq "$want_rc " "$RC $OUT" "inspect -f that does not parse: docker's exit code"
 srun inspect -f '{{.Id}}' "$R/base:1" nosuch:1 "$R/rich:1"
