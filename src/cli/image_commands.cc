@@ -1,18 +1,19 @@
 // images, history, inspect, tag, rmi, image prune.
 #include <chrono>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
-#include <set>
 
 #include "cli/commands.h"
 #include "cli/table.h"
+#include "image/docker_format.h"
 #include "image/docker_units.h"
-#include "image/go_json.h"
+#include "image/go_template.h"
 #include "image/go_time.h"
 #include "reference/reference.h"
 #include "store/image_commit.h"
 #include "store/image_delete.h"
-#include "store/image_list_rows.h"
+#include "store/image_list.h"
 #include "store/image_lookup.h"
 #include "store/image_views.h"
 
@@ -24,9 +25,20 @@ int64_t UnixSeconds(const std::string& rfc3339) {
   return t ? t->unix_seconds : 0;
 }
 
-// docker's {{json .}} of a formatter context: keys sorted, values as displayed.
-void PrintJsonLine(const nlohmann::ordered_json& fields) {
-  std::cout << GoMarshalSortedKeys(fields) << "\n";
+// Renders rows with a docker --format string and prints them; false (error reported) on failure.
+bool PrintFormatted(GlobalOptions& g, const std::string& format,
+                    const std::vector<nlohmann::ordered_json>& rows,
+                    const nlohmann::ordered_json& headers, const std::string& root_type) {
+  GoTemplateOptions options;
+  options.root_type = root_type;
+  options.json_escape_html_root = true;  // docker's contexts marshal themselves (MarshalJSON)
+  auto text = RenderDockerFormat(format == "json" ? "{{json .}}" : format, rows, headers, options);
+  if (!text) {
+    ReportError(g, text.error().message);
+    return false;
+  }
+  std::cout << *text;
+  return true;
 }
 
 struct HistoryOptions {
@@ -37,6 +49,21 @@ struct HistoryOptions {
   std::string format;
 };
 
+// cli/command/image/formatter_history.go: NewHistoryFormat and historyContext's header names.
+std::string HistoryFormat(const HistoryOptions& o) {
+  if (!o.format.empty() && o.format != "table") return o.format;
+  if (o.quiet) return "{{.ID}}";
+  return o.human ? "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
+                 : "table {{.ID}}\t{{.CreatedAt}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}";
+}
+
+const nlohmann::ordered_json& HistoryHeaders() {
+  static const nlohmann::ordered_json kHeaders = {
+      {"ID", "IMAGE"},  {"CreatedSince", "CREATED"}, {"CreatedAt", "CREATED AT"},
+      {"Size", "SIZE"}, {"CreatedBy", "CREATED BY"}, {"Comment", "COMMENT"}};
+  return kHeaders;
+}
+
 void RunHistory(GlobalOptions& g, const HistoryOptions& o) {
   auto store = OpenStoreOrReport(g);
   if (!store) return;
@@ -45,20 +72,12 @@ void RunHistory(GlobalOptions& g, const HistoryOptions& o) {
   auto rows = ImageHistory(*store, *id);
   if (!rows) return ReportError(g, rows.error().message);
   const bool trunc = !o.no_trunc;
-  Table table;
-  if (o.format.empty() && !o.quiet) {
-    table.AddRow({"IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"});
-  }
+  std::vector<nlohmann::ordered_json> fields;
   for (const HistoryRow& row : *rows) {
     std::string id_text =
         row.id ? (trunc ? TruncateId(row.id->str()) : row.id->str()) : "<missing>";
-    if (o.quiet) {
-      std::cout << id_text << "\n";
-      continue;
-    }
     int64_t created = UnixSeconds(row.created);
     std::string created_at = FormatCreatedAt(created);
-    std::string since = o.human ? CreatedSince(created) : created_at;
     std::string created_by = row.created_by;
     for (char& c : created_by) {
       if (c == '\t') c = ' ';
@@ -66,18 +85,15 @@ void RunHistory(GlobalOptions& g, const HistoryOptions& o) {
     if (trunc) created_by = Ellipsis(created_by, 45);
     std::string size = o.human ? HumanSizeWithPrecision(static_cast<double>(row.size), 3)
                                : std::to_string(row.size);
-    if (o.format == "json") {
-      PrintJsonLine({{"Comment", row.comment},
-                     {"CreatedAt", created_at},
-                     {"CreatedBy", created_by},
-                     {"CreatedSince", since},
-                     {"ID", id_text},
-                     {"Size", size}});
-    } else {
-      table.AddRow({id_text, since, created_by, size, row.comment});
-    }
+    // Keys sorted: {{json .}} prints them in this order, as docker's map.
+    fields.push_back({{"Comment", row.comment},
+                      {"CreatedAt", created_at},
+                      {"CreatedBy", created_by},
+                      {"CreatedSince", o.human ? CreatedSince(created) : created_at},
+                      {"ID", id_text},
+                      {"Size", size}});
   }
-  if (o.format.empty() && !o.quiet) std::cout << table.Render();
+  PrintFormatted(g, HistoryFormat(o), fields, HistoryHeaders(), "*image.historyContext");
 }
 
 struct ImagesOptions {
@@ -87,75 +103,105 @@ struct ImagesOptions {
   bool digests = false;
   bool no_trunc = false;
   std::string format;
+  std::vector<std::string> filters;
 };
 
-void RunImages(GlobalOptions& g, const ImagesOptions& o) {
-  auto store = OpenStoreOrReport(g);
-  if (!store) return;
-  auto images = ListImages(*store);
-  if (!images) return ReportError(g, images.error().message);
-  std::optional<Reference> filter;
-  if (!o.repository.empty()) {
-    auto ref = ParseNormalizedNamed(o.repository);
-    if (!ref) return ReportError(g, ref.error().message);
-    filter = *ref;
+// formatter.NewImageFormat (cli/command/formatter/image.go).
+std::string ImagesFormat(const ImagesOptions& o) {
+  if (o.format.empty() || o.format == "table") {
+    if (o.quiet) return "{{.ID}}";
+    return o.digests
+               ? "table "
+                 "{{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+               : "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
   }
-  Table table;
-  std::vector<std::string> header = {"REPOSITORY", "TAG"};
-  if (o.digests) header.push_back("DIGEST");
-  for (const char* h : {"IMAGE ID", "CREATED", "SIZE"}) header.push_back(h);
-  if (o.format.empty() && !o.quiet) table.AddRow(header);
-  std::set<std::string> quiet_seen;
-  for (const ImageSummary& image : *images) {
-    // Like docker: without -a, untagged images that have children are intermediate layers.
-    if (!o.all && image.repo_tags.empty() && image.has_children) continue;
-    std::string id_text = o.no_trunc ? image.id.str() : TruncateId(image.id.str());
-    int64_t created = UnixSeconds(image.created);
-    // Docker's rows: one per tag, one per digest-only repository, or one <none> row.
-    std::vector<ImageListRow> rows;
-    for (ImageListRow& row : ImageListRows(image.repo_tags, image.repo_digests,
-                                           o.digests || !o.format.empty())) {
-      if (filter) {
-        auto ref = ParseNormalizedNamed(row.repository);
-        if (!ref || ref->Name() != filter->Name()) continue;
-        if (filter->tag() && row.tag != *filter->tag()) continue;
-      }
-      rows.push_back(std::move(row));
-    }
-    for (const ImageListRow& row : rows) {
-      if (o.quiet) {
-        if (quiet_seen.insert(id_text).second) std::cout << id_text << "\n";
-        continue;
-      }
-      std::string size = HumanSizeWithPrecision(static_cast<double>(image.size), 3);
-      if (o.format == "json") {
-        PrintJsonLine({{"Containers", "N/A"},
-                       {"CreatedAt", FormatImageCreatedAt(created)},
-                       {"CreatedSince", CreatedSince(created)},
-                       {"Digest", row.digest},
-                       {"ID", id_text},
-                       {"Repository", row.repository},
-                       {"SharedSize", "N/A"},
-                       {"Size", size},
-                       {"Tag", row.tag},
-                       {"UniqueSize", "N/A"},
-                       {"VirtualSize", size}});
-        continue;
-      }
-      std::vector<std::string> cells = {row.repository, row.tag};
-      if (o.digests) cells.push_back(row.digest);
-      cells.push_back(id_text);
-      cells.push_back(CreatedSince(created));
-      cells.push_back(size);
-      table.AddRow(cells);
-    }
+  if (IsTableFormat(o.format) && o.digests && o.format.find("{{.Digest}}") == std::string::npos) {
+    return o.format + "\t{{.Digest}}";
   }
-  if (o.format.empty() && !o.quiet) std::cout << table.Render();
+  return o.format;
 }
 
-void RunInspect(GlobalOptions& g, const std::vector<std::string>& names) {
+// Creation time of the image named by a before=/since= filter.
+Result<std::optional<GoTime>> FilterImageTime(Store& store,
+                                              const std::optional<std::string>& name) {
+  if (!name) return std::optional<GoTime>();
+  STRATA_ASSIGN(id, ResolveImage(store, *name));
+  STRATA_ASSIGN(config, LoadImageConfig(store, id));
+  return std::optional<GoTime>(config.created());
+}
+
+void RunImages(GlobalOptions& g, const ImagesOptions& o) {
+  auto filters = ParseImageFilters(o.filters);
+  if (!filters) return ReportError(g, filters.error().message);
+  // docker images REPOSITORY[:TAG] is a reference filter (a path.Match pattern).
+  if (!o.repository.empty()) filters->references.push_back(o.repository);
   auto store = OpenStoreOrReport(g);
   if (!store) return;
+  auto before = FilterImageTime(*store, filters->before);
+  if (!before) return ReportError(g, before.error().message);
+  auto since = FilterImageTime(*store, filters->since);
+  if (!since) return ReportError(g, since.error().message);
+  auto listed = ListImages(*store);
+  if (!listed) return ReportError(g, listed.error().message);
+  auto images = FilterImages(std::move(*listed), *filters, o.all, *before, *since);
+  if (!images) return ReportError(g, images.error().message);
+  std::vector<nlohmann::ordered_json> rows;
+  for (const ImageSummary& image : *images) {
+    for (const ImageListRow& row : ImageListRows(image, o.digests)) {
+      rows.push_back(ImageListRowFields(image, row, !o.no_trunc));
+    }
+  }
+  PrintFormatted(g, ImagesFormat(o), rows, ImageListHeaders(), "*formatter.imageContext");
+}
+
+// Go zero values of docker's typed ImageInspect fields that may be null or omitted in its JSON:
+// `docker inspect -f` executes on the typed struct first (nil map "map[]", nil slice "[]").
+std::optional<std::string> InspectTypedZero(std::string_view field) {
+  static const std::map<std::string, std::string, std::less<>> kZero = {
+      {"", ""},  // index of a missing map key: map[string]string's zero value
+      {"ExposedPorts", "map[]"},
+      {"Volumes", "map[]"},
+      {"Labels", "map[]"},
+      {"Data", "map[]"},
+      {"Env", "[]"},
+      {"Cmd", "[]"},
+      {"Entrypoint", "[]"},
+      {"OnBuild", "[]"},
+      {"Shell", "[]"},
+      {"RepoTags", "[]"},
+      {"RepoDigests", "[]"},
+      {"Layers", "[]"},
+      {"Healthcheck", "<nil>"},
+      {"StopTimeout", "<nil>"},
+      {"ArgsEscaped", "false"},
+      {"NetworkDisabled", "false"},
+      {"MacAddress", ""},
+      {"StopSignal", ""},
+      {"Variant", ""},
+      {"OsVersion", ""}};
+  auto it = kZero.find(field);
+  if (it == kZero.end()) return std::nullopt;
+  return it->second;
+}
+
+void RunInspect(GlobalOptions& g, const std::vector<std::string>& names,
+                const std::string& format) {
+  std::optional<GoTemplate> tmpl;
+  if (!format.empty()) {
+    auto parsed = GoTemplate::Parse(format);
+    if (!parsed) {
+      ReportError(g, "template parsing error: " + parsed.error().message);
+      g.exit_code = 64;  // docker: cli.StatusError{StatusCode: 64}
+      return;
+    }
+    tmpl = std::move(*parsed);
+  }
+  auto store = OpenStoreOrReport(g);
+  if (!store) return;
+  GoTemplateOptions options;
+  options.missing_key_error = true;  // docker's raw fallback: missingkey=error
+  options.typed_zero = InspectTypedZero;
+  options.empty_member_object_as_struct = true;  // Volumes, ExposedPorts: map[string]struct{}
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (const std::string& name : names) {
     auto id = ResolveImage(*store, name);
@@ -168,9 +214,18 @@ void RunInspect(GlobalOptions& g, const std::vector<std::string>& names) {
       ReportError(g, j.error().message);
       continue;
     }
-    out.push_back(*j);
+    if (!tmpl) {
+      out.push_back(*j);
+      continue;
+    }
+    auto text = tmpl->Execute(*j, options);
+    if (!text) {
+      ReportError(g, "template parsing error: " + text.error().message);
+      continue;
+    }
+    std::cout << *text << "\n";
   }
-  std::cout << out.dump(4) << "\n";
+  if (!tmpl) std::cout << out.dump(4) << "\n";
 }
 
 void RunTag(GlobalOptions& g, const std::string& source, const std::string& target) {
@@ -207,7 +262,8 @@ void RegisterImageCommands(CLI::App& app, GlobalOptions& g) {
   h->add_option("-H,--human", history->human, "Print sizes and dates in human readable format")
       ->default_val(true);
   h->add_flag("-q,--quiet", history->quiet, "Only show image IDs");
-  h->add_option("--format", history->format, "Output format: json");
+  h->add_option("--format", history->format,
+                "Pretty-print history using a Go template (or json, table)");
   h->callback([&g, history] { RunHistory(g, *history); });
 
   auto images = std::make_shared<ImagesOptions>();
@@ -217,13 +273,25 @@ void RegisterImageCommands(CLI::App& app, GlobalOptions& g) {
   i->add_flag("-q,--quiet", images->quiet, "Only show image IDs");
   i->add_flag("--digests", images->digests, "Show digests");
   i->add_flag("--no-trunc", images->no_trunc, "Don't truncate output");
-  i->add_option("--format", images->format, "Output format: json");
+  i->add_option("--format", images->format,
+                "Pretty-print images using a Go template (or json, table)");
+  i->add_option("-f,--filter", images->filters,
+                "Filter output based on conditions provided (dangling, reference, label, before, "
+                "since)")
+      ->allow_extra_args(false);
   i->callback([&g, images] { RunImages(g, *images); });
 
-  auto inspect_names = std::make_shared<std::vector<std::string>>();
+  struct InspectOptions {
+    std::vector<std::string> names;
+    std::string format;
+  };
+  auto inspect_opts = std::make_shared<InspectOptions>();
   auto* inspect = app.add_subcommand("inspect", "Display detailed information on images");
-  inspect->add_option("IMAGE", *inspect_names)->required();
-  inspect->callback([&g, inspect_names] { RunInspect(g, *inspect_names); });
+  inspect->add_option("-f,--format", inspect_opts->format,
+                      "Format the output using the given Go template");
+  inspect->add_option("IMAGE", inspect_opts->names)->required();
+  inspect->callback(
+      [&g, inspect_opts] { RunInspect(g, inspect_opts->names, inspect_opts->format); });
 
   auto tag_args = std::make_shared<std::pair<std::string, std::string>>();
   auto* tag = app.add_subcommand("tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE");

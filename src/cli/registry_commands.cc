@@ -5,6 +5,7 @@
 #include "archive/compression.h"
 #include "cli/commands.h"
 #include "cli/layer_progress_view.h"
+#include "image/go_json.h"
 #include "registry/image_pull.h"
 #include "registry/image_push.h"
 #include "registry/registry_access.h"
@@ -199,7 +200,19 @@ void RunPush(GlobalOptions& g, const PushFlags& f) {
   }
 }
 
-void RunTags(GlobalOptions& g, const std::string& name) {
+// skopeo list-tags: {"Repository": "<full name>", "Tags": [...]} indented by four spaces.
+void PrintTagsJson(const std::string& repository, const std::vector<std::string>& tags) {
+  nlohmann::ordered_json out;
+  out["Repository"] = repository;
+  out["Tags"] = nlohmann::ordered_json::array();
+  for (const std::string& t : tags) out["Tags"].push_back(t);
+  std::cout << GoMarshalIndent(out, "", "    ") << "\n";
+}
+
+void RunTags(GlobalOptions& g, const std::string& name, const std::string& format) {
+  if (!format.empty() && format != "json") {
+    return ReportError(g, "unsupported --format \"" + format + "\" (supported: json)");
+  }
   auto access = OpenAccessOrReport(g);
   if (!access) return;
   auto ref = access->ResolveForPush(name);  // no search: the name as the policy reads it
@@ -208,6 +221,7 @@ void RunTags(GlobalOptions& g, const std::string& name) {
   if (!routes) return ReportError(g, routes.error().message);
   auto tags = routes->back().client->ListTags(routes->back().repository);
   if (!tags) return ReportError(g, tags.error().message);
+  if (format == "json") return PrintTagsJson(ref->Name(), *tags);
   for (const std::string& t : *tags) std::cout << t << "\n";
 }
 
@@ -266,10 +280,12 @@ void RegisterRegistryCommands(CLI::App& app, GlobalOptions& g) {
                 "Upload stored blobs in PATCH chunks of this many bytes (0: one request)");
   u->callback([&g, push] { RunPush(g, *push); });
 
-  auto tags_name = std::make_shared<std::string>();
+  auto tags_args = std::make_shared<std::pair<std::string, std::string>>();
   auto* t = app.add_subcommand("tags", "List the tags of a repository in a registry");
-  t->add_option("NAME", *tags_name, "Repository")->required();
-  t->callback([&g, tags_name] { RunTags(g, *tags_name); });
+  t->add_option("NAME", tags_args->first, "Repository")->required();
+  t->add_option("--format", tags_args->second,
+                "json: print skopeo list-tags' {\"Repository\", \"Tags\"} object");
+  t->callback([&g, tags_args] { RunTags(g, tags_args->first, tags_args->second); });
 
   auto* manifest = app.add_subcommand("manifest", "Inspect manifests in a registry");
   manifest->require_subcommand(1);

@@ -89,7 +89,10 @@ Result<std::vector<ImageSummary>> ListImages(Store& store) {
                    .repo_digests = {},
                    .created = config.created_string(),
                    .size = 0,
-                   .has_children = parents.count(i.id) > 0};
+                   .has_children = parents.count(i.id) > 0,
+                   .labels = nullptr};
+    nlohmann::ordered_json cfg = config.config_json();
+    if (cfg.is_object() && cfg.contains("Labels")) s.labels = cfg["Labels"];
     STRATA_ASSIGN(size, ChainSize(md, i.top_layer));
     s.size = size;
     for (const RefRecord* r : refs_by_image[i.id]) {

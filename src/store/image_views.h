@@ -34,6 +34,7 @@ struct ImageSummary {
   std::string created;                    // config "created"
   int64_t size = 0;                       // sum of the chain's DiffSizes
   bool has_children = false;
+  nlohmann::ordered_json labels;  // config.Labels: an object, or null when the image has none
 };
 
 // All images, newest first.

@@ -336,6 +336,9 @@ if $HAVE_STRATA; then
   }
   in_store "$OTHER" pull "$REF"
   assert_eq 0 "$RC" "strata pull $REF ($ERR)"
+  in_store "$OTHER" tags --format json "$SRV/test/app"
+  assert_eq "0 $(skopeo list-tags --tls-verify=false "docker://$SRV/test/app" 2>&1)" "$RC $OUT" \
+    "strata tags --format json prints what skopeo list-tags prints ($ERR)"
   assert_eq "$APP_ID" "$("$STRATA" --root "$OTHER" inspect "$REF" 2>&1 | jq -r '.[0].Id' 2>&1)" \
     "strata pull: the image ID docker has"
   # An image of its own (not c1/c2: docker would then mount strata's blobs in the concurrent
