@@ -15,6 +15,7 @@
 #include "archive/tar_reader.h"
 #include "image/go_json.h"
 #include "util/base64.h"
+#include "util/json_depth.h"
 
 namespace strata {
 namespace {
@@ -172,7 +173,7 @@ Result<TarSplitEntry> ParseTarSplitLine(std::string_view line, int64_t position)
       }
     }
   }
-  auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  auto j = ParseUntrustedJson(line);
   if (!j.is_object()) return Fail("entry " + std::to_string(position) + " is not a JSON object");
   auto number = [&](const char* key) -> std::optional<int64_t> {
     auto it = j.find(key);

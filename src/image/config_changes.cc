@@ -10,6 +10,7 @@
 
 #include "archive/clean_path.h"
 #include "image/shell_words.h"
+#include "util/json_depth.h"
 
 namespace strata {
 namespace {
@@ -147,7 +148,7 @@ std::vector<std::string> LogicalLines(std::string_view text) {
 Result<std::optional<std::vector<std::string>>> ParseJsonArray(std::string_view rest) {
   rest = TrimLeft(rest);
   if (rest.empty() || rest[0] != '[') return std::optional<std::vector<std::string>>();
-  auto json = nlohmann::json::parse(rest, nullptr, /*allow_exceptions=*/false);
+  auto json = ParseUntrustedJson(rest);
   if (json.is_discarded() || !json.is_array()) return std::optional<std::vector<std::string>>();
   std::vector<std::string> out;
   for (const auto& element : json) {

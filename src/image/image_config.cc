@@ -5,6 +5,7 @@
 #include "image/chain_id.h"
 #include "image/go_decode.h"
 #include "image/go_json.h"
+#include "util/json_depth.h"
 
 namespace strata {
 namespace {
@@ -252,7 +253,7 @@ Result<ImageConfig> ImageConfig::Parse(std::string bytes) {
   Digest id = Digest::Sha256Of(bytes);
   std::string context = "image config " + id.str();
   if (bytes.empty()) return Fail(context + ": invalid image JSON: empty document");
-  Json document = Json::parse(bytes, nullptr, /*allow_exceptions=*/false);
+  Json document = ParseUntrustedJson<nlohmann::ordered_json>(bytes);
   if (document.is_discarded()) {
     return Fail(context + ": invalid image JSON: not a well-formed JSON document");
   }

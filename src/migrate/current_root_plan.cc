@@ -12,6 +12,7 @@
 #include "migrate/driver_layout.h"
 #include "migrate/migration_plan.h"
 #include "util/file.h"
+#include "util/json_depth.h"
 
 namespace strata {
 namespace {
@@ -21,7 +22,7 @@ Result<std::map<Digest, std::vector<Reference>>> ReadRepositories(const std::str
   std::map<Digest, std::vector<Reference>> refs;
   if (!PathExists(path)) return refs;
   STRATA_ASSIGN(bytes, ReadFile(path));
-  auto j = nlohmann::json::parse(bytes, nullptr, false);
+  auto j = ParseUntrustedJson(bytes);
   if (!j.is_object() || !j["Repositories"].is_object()) {
     return Fail(path + " is not a reference store (malformed JSON)");
   }

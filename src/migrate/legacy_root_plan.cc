@@ -11,6 +11,7 @@
 #include "migrate/driver_layout.h"
 #include "migrate/migration_plan.h"
 #include "util/file.h"
+#include "util/json_depth.h"
 
 namespace strata {
 namespace {
@@ -43,7 +44,7 @@ Result<std::map<std::string, std::vector<Reference>>> ReadLegacyRepositories(
   std::map<std::string, std::vector<Reference>> refs;
   if (!PathExists(path)) return refs;
   STRATA_ASSIGN(bytes, ReadFile(path));
-  auto j = nlohmann::json::parse(bytes, nullptr, false);
+  auto j = ParseUntrustedJson(bytes);
   if (!j.is_object() || !j["Repositories"].is_object()) {
     return Fail(path + " is not a tag store (malformed JSON)");
   }
@@ -94,7 +95,7 @@ Result<MigrationPlan> PlanLegacyDockerRoot(const std::string& data_root,
     if (!json) {
       image.problem = json.error().message;
     } else {
-      auto j = nlohmann::json::parse(*json, nullptr, false);
+      auto j = ParseUntrustedJson(*json);
       if (!j.is_object()) {
         image.problem = graph_dir + "/json is not a JSON object";
       } else {

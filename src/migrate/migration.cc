@@ -17,6 +17,7 @@
 #include "migrate/v1_image_config.h"
 #include "store/image_commit.h"
 #include "util/file.h"
+#include "util/json_depth.h"
 #include "util/parallel.h"
 
 namespace strata {
@@ -124,7 +125,7 @@ class LegacyState {
     dir_ = store.root() + "/migrations";
     path_ = dir_ + "/legacy-" + Digest::Sha256Of(key).hex() + ".json";
     if (auto bytes = ReadFile(path_)) {
-      auto j = nlohmann::json::parse(*bytes, nullptr, false);
+      auto j = ParseUntrustedJson(*bytes);
       if (j.is_object()) map_ = std::move(j);  // a damaged file only costs a re-read
     }
   }

@@ -6,6 +6,7 @@
 #include "image/go_decode.h"
 #include "image/go_json.h"
 #include "image/go_time.h"
+#include "util/json_depth.h"
 
 namespace strata {
 namespace {
@@ -241,7 +242,7 @@ bool DockerVersionLess(std::string_view a, std::string_view b) {
 
 Result<std::string> ConfigFromV1Image(std::string_view v1_json, std::string_view parent_config,
                                       const Digest& diff_id) {
-  Json v1 = Json::parse(v1_json, nullptr, /*allow_exceptions=*/false);
+  Json v1 = ParseUntrustedJson<nlohmann::ordered_json>(v1_json);
   if (!v1.is_object()) return Fail("image JSON is not a JSON object");
   std::string version;
   if (auto it = v1.find("docker_version"); it != v1.end() && it->is_string()) {
@@ -256,7 +257,7 @@ Result<std::string> ConfigFromV1Image(std::string_view v1_json, std::string_view
   Json diff_ids = Json::array();
   Json history = Json::array();
   if (!parent_config.empty()) {
-    Json parent = Json::parse(parent_config, nullptr, false);
+    Json parent = ParseUntrustedJson<nlohmann::ordered_json>(parent_config);
     if (!parent.is_object()) return Fail("parent config is not a JSON object");
     const Json& ids = parent["rootfs"]["diff_ids"];
     if (ids.is_array()) diff_ids = ids;

@@ -17,6 +17,7 @@
 
 #include "util/base64.h"
 #include "util/file.h"
+#include "util/json_depth.h"
 
 extern char** environ;
 
@@ -197,7 +198,7 @@ Result<std::optional<Credentials>> GetFromHelper(const std::string& helper,
     if (NotFound(r)) return std::optional<Credentials>();
     return Fail(helper + " get " + key + " failed: " + Trimmed(r.out));
   }
-  Json j = Json::parse(r.out, nullptr, false);
+  Json j = ParseUntrustedJson<nlohmann::ordered_json>(r.out);
   if (!j.is_object()) return Fail(helper + " get " + key + ": answer is not a JSON object");
   Credentials c;
   const std::string user = j.value("Username", ""), secret = j.value("Secret", "");
@@ -340,7 +341,7 @@ Result<std::map<std::string, std::string>> CredentialStore::List() const {
     const std::string helper = "docker-credential-" + store->get<std::string>();
     STRATA_ASSIGN(r, RunHelper(helper, "list", ""));
     if (r.status != 0) return Fail(helper + " list failed: " + Trimmed(r.out));
-    Json j = Json::parse(r.out, nullptr, false);
+    Json j = ParseUntrustedJson<nlohmann::ordered_json>(r.out);
     if (!j.is_object()) return Fail(helper + " list: answer is not a JSON object");
     for (const auto& [server, user] : j.items()) {
       if (user.is_string()) out[server] = user.get<std::string>();

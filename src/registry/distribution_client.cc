@@ -11,6 +11,7 @@
 #include "registry/registry_client.h"
 #include "registry/www_authenticate.h"
 #include "util/base64.h"
+#include "util/json_depth.h"
 
 namespace strata {
 namespace {
@@ -43,7 +44,7 @@ std::string QueryEscape(std::string_view s) { return PercentEscape(s, ""); }
 // "CODE: message" from a registry's JSON error body, or the status alone.
 std::string RegistryError(const HttpResponse& r) {
   std::string text = "HTTP " + std::to_string(r.status);
-  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  auto j = ParseUntrustedJson(r.body);
   if (j.is_object() && j.contains("errors") && j["errors"].is_array() && !j["errors"].empty()) {
     text.clear();
     for (const auto& e : j["errors"]) {
@@ -191,7 +192,7 @@ class DistributionClient : public RegistryClient,
           " (" + RegistryError(*r) + ")");
     }
     if (r->status != 200) return Fail("token service " + url + ": " + RegistryError(*r));
-    auto j = nlohmann::json::parse(r->body, nullptr, false);
+    auto j = ParseUntrustedJson(r->body);
     std::string token;
     if (j.is_object()) {
       token = j.value("token", "");
@@ -534,7 +535,7 @@ class DistributionClient : public RegistryClient,
       if (r.status != 200) {
         return Fail("tags of " + endpoint_.host + "/" + repo + ": " + RegistryError(r));
       }
-      auto j = nlohmann::json::parse(r.body, nullptr, false);
+      auto j = ParseUntrustedJson(r.body);
       if (!j.is_object()) return Fail("tags of " + endpoint_.host + "/" + repo + ": not JSON");
       if (j.contains("tags") && j["tags"].is_array()) {
         for (const auto& t : j["tags"]) {

@@ -12,6 +12,7 @@
 
 #include "digest/digest.h"
 #include "util/base64.h"
+#include "util/json_depth.h"
 
 namespace strata::server {
 namespace {
@@ -131,8 +132,8 @@ Result<VerifiedToken> TokenVerifier::VerifyUncached(std::string_view jwt, int64_
   STRATA_ASSIGN(header_text, Base64UrlDecode(jwt.substr(0, dot1)));
   STRATA_ASSIGN(claims_text, Base64UrlDecode(jwt.substr(dot1 + 1, dot2 - dot1 - 1)));
   STRATA_ASSIGN(signature, Base64UrlDecode(jwt.substr(dot2 + 1)));
-  Json header = Json::parse(header_text, nullptr, false);
-  Json claims = Json::parse(claims_text, nullptr, false);
+  Json header = ParseUntrustedJson(header_text);
+  Json claims = ParseUntrustedJson(claims_text);
   if (!header.is_object() || !claims.is_object()) return Fail("malformed token");
   std::string alg = header.value("alg", "");
   if (alg != "RS256" && alg != "ES256") return Fail("token algorithm \"" + alg + "\" refused");

@@ -6,6 +6,7 @@
 
 #include "reference/reference.h"
 #include "transport/manifest.h"
+#include "util/json_depth.h"
 
 namespace strata::server {
 namespace {
@@ -598,7 +599,13 @@ Dispatch RegistryApi::Manifest(Request& request, const std::string& name,
       return ErrorResponse(400, "DIGEST_INVALID",
                            "the manifest hashes to " + digest.str() + ", not " + reference);
     }
-    Json doc = Json::parse(body, nullptr, false);
+    bool too_deep = false;
+    Json doc = ParseUntrustedJson(body, &too_deep);
+    if (too_deep) {
+      return ErrorResponse(400, "MANIFEST_INVALID",
+                           "manifest nests objects and arrays deeper than " +
+                               std::to_string(kMaxJsonDepth) + " levels");
+    }
     if (doc.is_discarded() || !doc.is_object()) {
       return ErrorResponse(400, "MANIFEST_INVALID", "manifest is not a JSON object");
     }
@@ -741,7 +748,7 @@ Dispatch RegistryApi::Referrers(Request& request, const std::string& name,
     Json d = {{"mediaType", m.media_type}, {"digest", m.digest.str()}, {"size", m.size}};
     if (!m.artifact_type.empty()) d["artifactType"] = m.artifact_type;
     if (!m.annotations.empty()) {
-      Json a = Json::parse(m.annotations, nullptr, false);
+      Json a = ParseUntrustedJson(m.annotations);
       if (a.is_object()) d["annotations"] = a;
     }
     manifests.push_back(std::move(d));

@@ -349,6 +349,23 @@ TEST_F(RegistryServerTest, ManifestsAreCheckedStoredAndServed) {
   EXPECT_EQ(c.Do("PUT", "/v2/lib/app/manifests/bad:tag", manifest, {kDockerManifest}).status, 400);
 }
 
+// Issue 15: a manifest whose annotations nest 100,000 levels deep once crashed the server (the
+// JSON library's recursive dump overflowed the stack). It is refused, and the server answers on.
+TEST_F(RegistryServerTest, DeeplyNestedManifestIsRefusedAndTheServerSurvives) {
+  RawClient c(port_);
+  std::string manifest = ImageManifest(c, "lib/app", "1");
+  const size_t levels = 100000;
+  std::string deep = manifest.substr(0, manifest.size() - 1) + R"(,"annotations":{"a":)" +
+                     std::string(levels, '[') + std::string(levels, ']') + "}}";
+  Reply r = c.Do("PUT", "/v2/lib/app/manifests/deep", deep, {kDockerManifest});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.ErrorCode(), "MANIFEST_INVALID");
+  EXPECT_NE(r.body.find("deeper than"), std::string::npos) << r.body;
+  RawClient c2(port_);
+  EXPECT_EQ(c2.Do("GET", "/v2/").status, 200);
+  EXPECT_EQ(c2.Do("GET", "/v2/lib/app/manifests/deep").ErrorCode(), "MANIFEST_UNKNOWN");
+}
+
 TEST_F(RegistryServerTest, OversizedManifestIsRefusedBeforeItsBody) {
   Stop();
   RegistryOptions options;

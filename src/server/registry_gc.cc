@@ -7,6 +7,7 @@
 
 #include "store/image_delete.h"
 #include "store/sqlite.h"
+#include "util/json_depth.h"
 
 namespace strata::server {
 namespace {
@@ -29,7 +30,7 @@ struct RepositoryState {
 Result<std::vector<std::string>> Referenced(Store& store, const std::string& digest_text) {
   STRATA_ASSIGN(digest, Digest::Parse(digest_text));
   STRATA_ASSIGN(bytes, store.content().ReadVerified(digest));
-  Json doc = Json::parse(bytes, nullptr, false);
+  Json doc = ParseUntrustedJson(bytes);
   std::vector<std::string> out;
   if (!doc.is_object()) return out;
   auto add = [&](const Json& d) {

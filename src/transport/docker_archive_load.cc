@@ -12,6 +12,7 @@
 #include "image/image_config.h"
 #include "layer/layer_stage.h"
 #include "store/image_commit.h"
+#include "util/json_depth.h"
 
 namespace strata {
 namespace {
@@ -136,7 +137,7 @@ struct ManifestEntry {
 };
 
 Result<std::vector<ManifestEntry>> ParseManifest(const std::string& bytes) {
-  auto json = nlohmann::json::parse(bytes, nullptr, false);
+  auto json = ParseUntrustedJson(bytes);
   if (json.is_discarded() || !json.is_array()) {
     return Fail("manifest.json is not a JSON array of images");
   }

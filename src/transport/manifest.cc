@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "image/go_json.h"
+#include "util/json_depth.h"
 
 namespace strata {
 namespace {
@@ -10,7 +11,12 @@ namespace {
 using Json = nlohmann::json;
 
 Result<Json> ParseObject(std::string_view bytes, const char* what) {
-  Json json = Json::parse(bytes, nullptr, false);
+  bool too_deep = false;
+  Json json = ParseUntrustedJson(bytes, &too_deep);
+  if (too_deep) {
+    return Fail(std::string(what) + " nests objects and arrays deeper than " +
+                std::to_string(kMaxJsonDepth) + " levels");
+  }
   if (json.is_discarded()) return Fail(std::string(what) + " is not valid JSON");
   if (!json.is_object()) return Fail(std::string(what) + " is not a JSON object");
   return json;
@@ -62,7 +68,7 @@ bool IsSchema1Manifest(std::string_view content_type, std::string_view bytes) {
   if (content_type == kDockerSchema1MediaType || content_type == kDockerSchema1SignedMediaType) {
     return true;
   }
-  auto json = nlohmann::json::parse(bytes, nullptr, false);
+  auto json = ParseUntrustedJson(bytes);
   if (!json.is_object()) return false;
   auto version = json.find("schemaVersion");
   return version != json.end() && version->is_number_integer() && version->get<int64_t>() == 1;

@@ -147,5 +147,30 @@ TEST(ManifestTest, ImageSpecVectors) {
   EXPECT_GE(indexes, 6);
 }
 
+// Only Docker's two schema 1 media types (or "schemaVersion": 1) are legacy: the OCI manifest
+// type also contains "manifest.v1+", which once made every OCI image unpullable.
+TEST(ManifestTest, Schema1IsRecognisedByExactMediaTypeOrVersion) {
+  const std::string v2 = R"({"schemaVersion":2,"config":{},"layers":[]})";
+  for (std::string_view type : {kOciManifestMediaType, kOciIndexMediaType, kDockerManifestMediaType,
+                                kDockerManifestListMediaType, std::string_view("")}) {
+    EXPECT_FALSE(IsSchema1Manifest(type, v2)) << type;
+  }
+  EXPECT_TRUE(IsSchema1Manifest(kDockerSchema1MediaType, v2));
+  EXPECT_TRUE(IsSchema1Manifest(kDockerSchema1SignedMediaType, v2));
+  EXPECT_TRUE(IsSchema1Manifest("application/json", R"({"schemaVersion":1,"fsLayers":[]})"));
+  EXPECT_FALSE(IsSchema1Manifest("application/json", "not json"));
+}
+
+TEST(ManifestTest, DeeplyNestedDocumentsAreRefusedByName) {
+  const std::string deep = R"({"schemaVersion":2,"annotations":{"a":)" + std::string(100000, '[') +
+                           std::string(100000, ']') + "}}";
+  auto m = ParseImageManifest(deep);
+  ASSERT_FALSE(m);
+  EXPECT_NE(m.error().message.find("deeper than"), std::string::npos) << m.error().message;
+  auto i = ParseIndex(deep);
+  ASSERT_FALSE(i);
+  EXPECT_NE(i.error().message.find("deeper than"), std::string::npos) << i.error().message;
+}
+
 }  // namespace
 }  // namespace strata

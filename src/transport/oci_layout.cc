@@ -7,6 +7,7 @@
 
 #include "image/go_json.h"
 #include "image/image_config.h"
+#include "util/json_depth.h"
 
 namespace strata {
 namespace {
@@ -33,7 +34,7 @@ Result<std::vector<IndexEntry>> ReadOciIndex(const std::string& dir) {
     if (!IsDirectory(dir)) return Fail("OCI layout " + dir + " does not exist");
     return Fail(dir + " is not an OCI layout: it has no oci-layout file");
   }
-  auto json = nlohmann::json::parse(*layout, nullptr, false);
+  auto json = ParseUntrustedJson(*layout);
   if (json.is_discarded() || !json.is_object() || !json.contains("imageLayoutVersion") ||
       !json["imageLayoutVersion"].is_string()) {
     return Fail(dir + "/oci-layout does not state an imageLayoutVersion");
@@ -77,7 +78,7 @@ Result<std::string> AddToOciIndex(std::string_view existing, const Descriptor& m
     index["mediaType"] = kOciIndexMediaType;
     index["manifests"] = nlohmann::ordered_json::array();
   } else {
-    index = nlohmann::ordered_json::parse(existing, nullptr, false);
+    index = ParseUntrustedJson<nlohmann::ordered_json>(existing);
     if (index.is_discarded() || !index.is_object()) return Fail("index.json is not a JSON object");
     if (!index.contains("manifests") || index["manifests"].is_null()) {
       index["manifests"] = nlohmann::ordered_json::array();
