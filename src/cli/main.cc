@@ -55,6 +55,7 @@ struct CommandPath {
   std::vector<size_t> word_index;
   std::optional<size_t> unknown;  // index of a word that is no subcommand of apps.back()
   bool value_missing = false;     // the last word is a flag that needs a value
+  bool unknown_flag = false;      // a group was given a flag it does not have
 };
 
 CommandPath FindCommandPath(CLI::App& root, const std::vector<std::string>& args) {
@@ -65,6 +66,7 @@ CommandPath FindCommandPath(CLI::App& root, const std::vector<std::string>& args
     if (a == "--") break;
     if (a.size() > 1 && a[0] == '-') {
       const CLI::Option* opt = cur.get_option_no_throw(a.substr(0, a.find('=')));
+      path.unknown_flag |= opt == nullptr && IsGroup(cur);
       if (opt && a.find('=') == std::string::npos && opt->get_items_expected_min() > 0) {
         path.value_missing = ++i == args.size();
       }
@@ -194,19 +196,17 @@ int ReportParseError(CLI::App& root, const CLI::ParseError& e) {
   const std::string name = CommandName(command);
   std::string message = e.what();
   int code = kExitBadFlag;
-  if (dynamic_cast<const CLI::ExtrasError*>(&e)) {
-    // CLI11 2.1 joins these in reverse (it assumes the list is reversed; remaining() is not),
-    // so the message is made here from the arguments in command-line order.
-    std::vector<std::string> extras = root.remaining(true);
-    auto flag = std::find_if(extras.begin(), extras.end(),
-                             [](const std::string& a) { return a.size() > 1 && a[0] == '-'; });
-    if (flag != extras.end()) {
-      message = "unknown flag: " + *flag;
-    } else {
-      message = "\"" + name + "\" " + ArgumentCountRule(command) + "; not expected:";
-      for (const std::string& a : extras) message += " " + a;
-      code = kExitFailure;
-    }
+  // What no command took, in command-line order. (CLI11 2.1's ExtrasError message joins this
+  // list in reverse: it assumes a reversed list, which remaining() is not.)
+  const std::vector<std::string> extras = root.remaining(true);
+  const auto flag = std::find_if(extras.begin(), extras.end(),
+                                 [](const std::string& a) { return a.size() > 1 && a[0] == '-'; });
+  if (flag != extras.end()) {
+    message = "unknown flag: " + *flag;  // whatever else went wrong, this came first
+  } else if (dynamic_cast<const CLI::ExtrasError*>(&e)) {
+    message = "\"" + name + "\" " + ArgumentCountRule(command) + "; not expected:";
+    for (const std::string& a : extras) message += " " + a;
+    code = kExitFailure;
   } else if (dynamic_cast<const CLI::RequiredError*>(&e) && MissesArgument(command)) {
     message = "\"" + name + "\" " + ArgumentCountRule(command) + " (" + message + ")";
     code = kExitFailure;
@@ -239,7 +239,8 @@ int Run(int argc, char** argv) {
     return a == "-h" || a == "--help" || a == "-v" || a == "--version";
   });
   if (path.unknown) return ReportUnknownCommand(path, args);
-  if (IsGroup(*path.apps.back()) && !asks_help_or_version && !path.value_missing) {
+  if (IsGroup(*path.apps.back()) && !asks_help_or_version && !path.value_missing &&
+      !path.unknown_flag) {
     // `strata`, `strata image`: docker shows the command's help.
     const CLI::App* group = path.apps.back();
     std::cout << group->help(group->get_parent() ? CommandName(*group->get_parent()) : "");

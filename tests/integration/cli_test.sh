@@ -51,6 +51,12 @@ CASE=bad-flag
 srun images --foo
 assert_eq "125 unknown flag: --foo" "$RC $(head -n 1 <<<"$ERR" | sed 's/^strata: //; s/\.$//')" "[$CASE] images --foo"
 assert_match "See 'strata images --help'" "$ERR" "[$CASE] points at the command's help"
+srun --foo
+assert_eq "125 strata: unknown flag: --foo." "$RC $(head -n 1 <<<"$ERR")" "[$CASE] strata --foo"
+srun --foo images
+assert_eq "125 strata: unknown flag: --foo." "$RC $(head -n 1 <<<"$ERR")" "[$CASE] strata --foo images"
+srun rmi --foo
+assert_eq "125 strata: unknown flag: --foo." "$RC $(head -n 1 <<<"$ERR")" "[$CASE] a bad flag comes before a missing argument"
 srun history -H=maybe x
 assert_eq 125 "$RC" "[$CASE] a flag value that does not convert: $ERR"
 srun --root
