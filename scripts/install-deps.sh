@@ -10,10 +10,11 @@ BUILD_PKGS=(
 )
 # Real peers for tests/integration and bench/: docker 20.10 (dockerd + client + containerd +
 # runc), skopeo, umoci, the registry, crun, busybox for the base image, the shell tools the
-# test scripts use, and wrk (with apache2-utils' ab) for bench/registry_server.sh.
+# test scripts use (zsh, fish, groff and man-db check the generated completions and man page),
+# and wrk (with apache2-utils' ab) for bench/registry_server.sh.
 PEER_PKGS=(
   docker.io skopeo umoci docker-registry crun busybox-static
-  jq python3 tar coreutils util-linux time openssl apache2-utils curl wrk
+  jq python3 tar coreutils util-linux time openssl apache2-utils curl wrk zsh fish groff man-db
 )
 
 SUDO=()

@@ -88,7 +88,8 @@ void RunSave(GlobalOptions& g, const SaveOptions& o) {
   // Written beside the target and renamed, so a failed save never leaves a partial archive.
   std::string temp = o.output + ".strata-tmp-" + RandomHexId().substr(0, 8);
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return ReportError(g, "create " + temp + ": " + std::strerror(errno));
+  // The temporary name is ours; the error names the path the user gave.
+  if (fd < 0) return ReportError(g, "open " + o.output + ": " + std::strerror(errno));
   UniqueFd owned(fd);
   FdWriter out(fd, o.output);
   auto st = SaveArchive(*store, o, *requests, out);

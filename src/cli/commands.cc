@@ -2,7 +2,54 @@
 
 #include <iostream>
 
+#include "registry/credentials.h"
+
 namespace strata::cli {
+namespace {
+
+// docker's `image` subcommands that are top-level commands too.
+struct CommandAlias {
+  const char* group;
+  const char* name;
+  const char* target;
+};
+constexpr CommandAlias kAliases[] = {
+    {"image", "ls", "images"},  {"image", "list", "images"},     {"image", "rm", "rmi"},
+    {"image", "remove", "rmi"}, {"image", "inspect", "inspect"}, {"image", "history", "history"},
+    {"image", "tag", "tag"},    {"image", "save", "save"},       {"image", "load", "load"},
+    {"image", "pull", "pull"},  {"image", "push", "push"},       {"image", "import", "import"},
+};
+
+CLI::App* FindSubcommand(CLI::App& app, const std::string& name) {
+  auto found = app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == name; });
+  return found.empty() ? nullptr : found.front();
+}
+
+void RegisterImageGroup(CLI::App& app, GlobalOptions& global) {
+  auto* image = app.add_subcommand("image", "Manage images");
+  image->require_subcommand(1);
+  for (const CommandAlias& alias : kAliases) {
+    CLI::App* target = FindSubcommand(app, alias.target);
+    if (!target) continue;  // that command is not built
+    image->add_subcommand(alias.name, target->get_description())->allow_extras();
+  }
+  RegisterPruneCommand(*image, global);
+}
+
+// Docker reads config.json before every command and warns once when it is broken; strata reads
+// it for the commands that may need credentials.
+void WarnAboutBrokenDockerConfig(CLI::App& app) {
+  for (const char* name : {"pull", "push", "login", "logout", "tags", "manifest", "copy"}) {
+    CLI::App* command = FindSubcommand(app, name);
+    if (!command) continue;
+    command->preparse_callback([](size_t) {
+      auto st = CredentialStore().Validate();
+      if (!st) std::cerr << "WARNING: Error loading config file: " << st.error().message << "\n";
+    });
+  }
+}
+
+}  // namespace
 
 void ReportError(GlobalOptions& global, const std::string& message) {
   std::cerr << "Error: " << message << "\n";
@@ -10,12 +57,25 @@ void ReportError(GlobalOptions& global, const std::string& message) {
 }
 
 std::unique_ptr<Store> OpenStoreOrReport(GlobalOptions& global) {
+  if (global.root.empty()) {
+    ReportError(global,
+                "no store directory: HOME is not set and the user has no home directory in the "
+                "password database; give one with --root DIR or STRATA_ROOT");
+    return nullptr;
+  }
   auto store = Store::Open(global.root);
   if (!store) {
     ReportError(global, store.error().message);
     return nullptr;
   }
   return std::move(*store);
+}
+
+const char* AliasTarget(const CLI::App& group, const CLI::App& sub) {
+  for (const CommandAlias& alias : kAliases) {
+    if (group.get_name() == alias.group && sub.get_name() == alias.name) return alias.target;
+  }
+  return nullptr;
 }
 
 void RegisterCommands(CLI::App& app, GlobalOptions& global) {
@@ -28,7 +88,10 @@ void RegisterCommands(CLI::App& app, GlobalOptions& global) {
   RegisterMigrateCommands(app, global);
   RegisterRegistryServerCommands(app, global);
   auto* version = app.add_subcommand("version", "Show the strata version");
-  version->callback([] { std::cout << "strata version 0.1.0\n"; });
+  version->callback([] { std::cout << "strata version " << kStrataVersion << "\n"; });
+  RegisterImageGroup(app, global);
+  WarnAboutBrokenDockerConfig(app);
+  RegisterCompletionCommands(app);
 }
 
 }  // namespace strata::cli

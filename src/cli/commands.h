@@ -8,6 +8,8 @@
 
 namespace strata::cli {
 
+inline constexpr char kStrataVersion[] = "0.1.0";
+
 struct GlobalOptions {
   std::string root;
   bool debug = false;
@@ -16,6 +18,12 @@ struct GlobalOptions {
 };
 
 void RegisterCommands(CLI::App& app, GlobalOptions& global);
+
+// Docker's aliases of top-level commands under a group ("image ls" = "images", "image rm" =
+// "rmi"): the top-level command `sub` of `group` stands for, or nullptr. The alias exists as a
+// subcommand without options of its own, for help and completion; main() rewrites it before
+// parsing.
+const char* AliasTarget(const CLI::App& group, const CLI::App& sub);
 
 // Opens the store named by --root, printing the error and setting the exit code on failure.
 std::unique_ptr<Store> OpenStoreOrReport(GlobalOptions& global);
@@ -35,5 +43,9 @@ void RegisterAuthCommands(CLI::App& app, GlobalOptions& global);
 void RegisterMigrateCommands(CLI::App& app, GlobalOptions& global);
 // registry serve, registry gc
 void RegisterRegistryServerCommands(CLI::App& app, GlobalOptions& global);
+// image prune (under the `image` group)
+void RegisterPruneCommand(CLI::App& image, GlobalOptions& global);
+// completion bash|zsh|fish, man: generated from the registered commands; call last.
+void RegisterCompletionCommands(CLI::App& app);
 
 }  // namespace strata::cli

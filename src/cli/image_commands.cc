@@ -1,4 +1,4 @@
-// images, history, inspect, tag, rmi, image prune.
+// images, history, inspect, tag, rmi.
 #include <chrono>
 #include <iostream>
 #include <map>
@@ -318,35 +318,6 @@ void RegisterImageCommands(CLI::App& app, GlobalOptions& g) {
       }
       PrintReport(*report);
     }
-  });
-
-  auto* image = app.add_subcommand("image", "Manage images");
-  image->require_subcommand(1);
-  struct PruneOptions {
-    bool all = false;
-    bool force = false;
-  };
-  auto prune_opts = std::make_shared<PruneOptions>();
-  auto* prune = image->add_subcommand("prune", "Remove unused images");
-  prune->add_flag("-a,--all", prune_opts->all, "Remove all unused images, not just dangling ones");
-  prune->add_flag("-f,--force", prune_opts->force, "Do not prompt for confirmation");
-  prune->callback([&g, prune_opts] {
-    auto store = OpenStoreOrReport(g);
-    if (!store) return;
-    auto report = PruneImages(*store, prune_opts->all);
-    if (!report) return ReportError(g, report.error().message);
-    if (!report->lines.empty()) {
-      std::cout << "Deleted Images:\n";
-      for (const std::string& line : report->lines) {
-        std::string lower = line;
-        if (lower.starts_with("Untagged")) lower[0] = 'u';
-        if (lower.starts_with("Deleted")) lower[0] = 'd';
-        std::cout << lower << "\n";
-      }
-      std::cout << "\n";
-    }
-    std::cout << "Total reclaimed space: "
-              << HumanSize(static_cast<double>(report->reclaimed_bytes)) << "\n";
   });
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "archive/clean_path.h"
+#include "image/filter_time.h"
 #include "image/shell_words.h"
 #include "util/json_depth.h"
 
@@ -271,62 +272,6 @@ Result<std::string> NormalizeWorkdir(const std::string& current, const std::stri
   if (!current.empty()) joined += "/" + current;
   joined += "/" + requested;
   return CleanPath(joined);
-}
-
-// Go's time.ParseDuration.
-Result<int64_t> ParseGoDuration(std::string_view text) {
-  auto invalid = [&] { return Fail("time: invalid duration \"" + std::string(text) + "\""); };
-  std::string_view s = text;
-  bool negative = false;
-  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
-    negative = s[0] == '-';
-    s.remove_prefix(1);
-  }
-  if (s == "0") return int64_t{0};
-  if (s.empty()) return invalid();
-  static const std::vector<std::pair<std::string_view, int64_t>> kUnits = {
-      {"ns", 1},           {"us", 1000},         {"\xC2\xB5s", 1000},
-      {"\xCE\xBCs", 1000}, {"ms", kMillisecond}, {"s", 1000000000},
-      {"m", 60000000000},  {"h", 3600000000000}};
-  double total = 0;
-  while (!s.empty()) {
-    size_t i = 0;
-    double value = 0;
-    bool digits = false;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-      value = value * 10 + (s[i] - '0');
-      ++i;
-      digits = true;
-    }
-    if (i < s.size() && s[i] == '.') {
-      ++i;
-      double scale = 0.1;
-      while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-        value += (s[i] - '0') * scale;
-        scale /= 10;
-        ++i;
-        digits = true;
-      }
-    }
-    if (!digits) return invalid();
-    size_t u = i;
-    while (u < s.size() && s[u] != '.' && (s[u] < '0' || s[u] > '9')) ++u;
-    std::string_view unit = s.substr(i, u - i);
-    if (unit.empty()) {
-      return Fail("time: missing unit in duration \"" + std::string(text) + "\"");
-    }
-    auto it = std::find_if(kUnits.begin(), kUnits.end(),
-                           [&](const auto& entry) { return entry.first == unit; });
-    if (it == kUnits.end()) {
-      return Fail("time: unknown unit \"" + std::string(unit) + "\" in duration \"" +
-                  std::string(text) + "\"");
-    }
-    total += value * static_cast<double>(it->second);
-    s.remove_prefix(u);
-  }
-  if (total > static_cast<double>(std::numeric_limits<int64_t>::max())) return invalid();
-  int64_t ns = static_cast<int64_t>(std::llround(total));
-  return negative ? -ns : ns;
 }
 
 Result<int64_t> HealthInterval(const Instruction& ins, const std::string& name) {

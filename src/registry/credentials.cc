@@ -357,6 +357,12 @@ Result<std::map<std::string, std::string>> CredentialStore::List() const {
   return out;
 }
 
+Status CredentialStore::Validate() const {
+  STRATA_ASSIGN(config, ReadConfig(path_));
+  (void)config;
+  return {};
+}
+
 CredentialLookup CredentialStore::Lookup() const {
   struct Cache {
     std::mutex mu;

@@ -46,6 +46,10 @@ class CredentialStore {
 
   const std::string& path() const { return path_; }
 
+  // Whether config.json is absent, empty or a JSON object; the error names the file and what is
+  // wrong with it (for docker's "WARNING: Error loading config file: ..." before a command).
+  Status Validate() const;
+
   // The config.json key for a host ("https://index.docker.io/v1/" for Docker Hub).
   static std::string KeyFor(const std::string& host);
 

@@ -287,6 +287,20 @@ TEST(CredentialStoreTest, HelperFailuresAreErrorsNotCrashes) {
   EXPECT_FALSE(store.Lookup()("a.example.com"));  // the lookup degrades to anonymous
 }
 
+TEST(CredentialStoreTest, ValidateNamesABrokenFile) {
+  TempDir dir;
+  EXPECT_TRUE(CredentialStore(dir.path() + "/absent.json").Validate());
+  ASSERT_TRUE(WriteTestFile(dir.path() + "/empty.json", "\n"));
+  EXPECT_TRUE(CredentialStore(dir.path() + "/empty.json").Validate());
+  ASSERT_TRUE(WriteTestFile(dir.path() + "/good.json", R"({"auths":{}})"));
+  EXPECT_TRUE(CredentialStore(dir.path() + "/good.json").Validate());
+  ASSERT_TRUE(WriteTestFile(dir.path() + "/config.json", "{not json"));
+  auto st = CredentialStore(dir.path() + "/config.json").Validate();
+  ASSERT_FALSE(st);
+  EXPECT_TRUE(st.error().message.starts_with(dir.path() + "/config.json: not valid JSON"))
+      << st.error().message;
+}
+
 TEST(CredentialStoreTest, BrokenFileIsAnError) {
   TempDir dir;
   ASSERT_TRUE(WriteTestFile(dir.path() + "/config.json", "{not json"));

@@ -2,6 +2,8 @@
 
 #include <dirent.h>
 
+#include <algorithm>
+#include <map>
 #include <set>
 
 #include "reference/reference.h"
@@ -77,6 +79,7 @@ Result<DeleteReport> CollectGarbageLocked(Store& store, DeleteReport report) {
     for (const LayerRecord* l : dead) {
       STRATA_TRY(md.DeleteLayer(l->chain_id));
       report.lines.push_back("Deleted: " + l->chain_id.str());
+      report.removed_layers_size += l->size;
     }
     STRATA_ASSIGN(blobs, md.ListLayerBlobs());
     for (const LayerBlob& b : blobs) {
@@ -120,6 +123,50 @@ Result<DeleteReport> CollectGarbageLocked(Store& store, DeleteReport report) {
   }
   STRATA_TRY(content.CleanIngest(3600));
   return report;
+}
+
+// The images docker's prune starts from: without `all` the childless ones without a tag;
+// with `all` every image except untagged ones with children (intermediate images, which go
+// with their last child). `filter` then picks by creation time and labels.
+Result<std::vector<Digest>> PruneCandidates(Store& store, bool all, const PruneFilter& filter) {
+  Metadata& md = store.metadata();
+  STRATA_ASSIGN(images, md.ListImages());
+  std::vector<Digest> out;
+  for (const ImageRecord& image : images) {
+    STRATA_ASSIGN(children, md.Children(image.id));
+    STRATA_ASSIGN(refs, md.RefsForImage(image.id));
+    const bool tagged =
+        std::any_of(refs.begin(), refs.end(), [](const RefRecord& r) { return !r.is_digest; });
+    if (!all && (!children.empty() || tagged)) continue;
+    if (refs.empty() && !children.empty()) continue;
+    if (filter.NeedsConfig()) {
+      STRATA_ASSIGN(config, LoadImageConfig(store, image.id));
+      using Labels = std::map<std::string, std::string>;
+      std::optional<Labels> labels;
+      if (config.config()) labels = config.config()->labels.value_or(Labels{});
+      if (!filter.Selects(config.created(), labels)) continue;
+    }
+    out.push_back(image.id);
+  }
+  return out;
+}
+
+// docker's ImageDelete of each reference of a prune candidate: an image that (still) has
+// children keeps existing untagged; otherwise it goes, with its untagged childless parents.
+Status PruneImage(Metadata& md, const Digest& id, DeleteReport& report) {
+  STRATA_ASSIGN(record, md.GetImage(id));
+  if (!record) return {};  // went already as the parent of an earlier candidate
+  STRATA_ASSIGN(children, md.Children(id));
+  if (!children.empty()) {
+    STRATA_ASSIGN(refs, md.RefsForImage(id));
+    for (const RefRecord& ref : refs) {
+      STRATA_TRY(md.DeleteRef(ref.name));
+      report.lines.push_back("Untagged: " + FamiliarRef(ref));
+    }
+    return {};
+  }
+  STRATA_TRY(DeleteImageRecord(md, id, report));
+  return PruneParents(md, record->parent, report);
 }
 
 }  // namespace
@@ -178,26 +225,13 @@ Result<DeleteReport> RemoveImage(Store& store, const std::string& name, bool for
   return CollectGarbageLocked(store, std::move(report));
 }
 
-Result<DeleteReport> PruneImages(Store& store, bool all) {
+Result<DeleteReport> PruneImages(Store& store, bool all, const PruneFilter& filter) {
   STRATA_ASSIGN(lock, store.LockExclusive());
   Metadata& md = store.metadata();
+  STRATA_ASSIGN(candidates, PruneCandidates(store, all, filter));
   DeleteReport report;
   STRATA_ASSIGN(tx, Transaction::Begin(md.db()));
-  // Repeat: removing a dangling child can make its parent dangling.
-  for (bool changed = true; changed;) {
-    changed = false;
-    STRATA_ASSIGN(images, md.ListImages());
-    for (const ImageRecord& image : images) {
-      STRATA_ASSIGN(children, md.Children(image.id));
-      if (!children.empty()) continue;
-      STRATA_ASSIGN(refs, md.RefsForImage(image.id));
-      bool tagged = false;
-      for (const RefRecord& r : refs) tagged |= !r.is_digest;
-      if (tagged && !all) continue;
-      STRATA_TRY(DeleteImageRecord(md, image.id, report));
-      changed = true;
-    }
-  }
+  for (const Digest& id : candidates) STRATA_TRY(PruneImage(md, id, report));
   STRATA_TRY(tx.Commit());
   return CollectGarbageLocked(store, std::move(report));
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "store/prune_filter.h"
 #include "store/store.h"
 #include "util/result.h"
 
@@ -16,7 +17,9 @@ namespace strata {
 // and, after them, the chainIDs of released layers).
 struct DeleteReport {
   std::vector<std::string> lines;
-  int64_t reclaimed_bytes = 0;
+  int64_t reclaimed_bytes = 0;  // bytes of the blobs deleted from the content store
+  // Sum of the DiffSize of the layers deleted: what docker's prune reports as reclaimed space.
+  int64_t removed_layers_size = 0;
 };
 
 // `rmi NAME|ID`: a tag reference only untags unless it was the image's last reference; an ID
@@ -24,8 +27,11 @@ struct DeleteReport {
 // with child images always); untagged, childless parents are pruned with it.
 Result<DeleteReport> RemoveImage(Store& store, const std::string& name, bool force);
 
-// `image prune`: dangling images (no tags, no children), or with `all` every image.
-Result<DeleteReport> PruneImages(Store& store, bool all);
+// `image prune`: dangling images (no tags, no children), or with `all` every image that is
+// tagged or has no children, among those `filter` selects; as docker, each goes with its
+// references, an image with children only loses its tags, and untagged childless parents of a
+// deleted image go too.
+Result<DeleteReport> PruneImages(Store& store, bool all, const PruneFilter& filter = {});
 
 // Removes layers no image uses, blobs nothing names, unpacked directories of removed layers and
 // ingest leftovers older than an hour. Caller must hold the exclusive lock.

@@ -1,6 +1,7 @@
 #include "store/store.h"
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -10,13 +11,22 @@
 
 namespace strata {
 
+// Never relative: without HOME the home directory comes from the password database, and with
+// no home directory at all the answer is "" (the CLI then asks for --root).
 std::string DefaultStoreRoot() {
   if (::geteuid() == 0) return "/var/lib/strata";
-  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg != '\0') {
+  // The XDG base directory spec: a relative XDG_DATA_HOME is invalid and ignored.
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && xdg[0] == '/') {
     return std::string(xdg) + "/strata";
   }
-  const char* home = std::getenv("HOME");
-  return std::string(home ? home : ".") + "/.local/share/strata";
+  std::string home;
+  if (const char* h = std::getenv("HOME"); h != nullptr && h[0] == '/') {
+    home = h;
+  } else if (const passwd* pw = ::getpwuid(::getuid()); pw != nullptr && pw->pw_dir != nullptr) {
+    home = pw->pw_dir;
+  }
+  if (home.empty() || home[0] != '/') return "";  // never a path relative to the working dir
+  return home + "/.local/share/strata";
 }
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& root) {

@@ -258,8 +258,9 @@ need_strata_cmd() {
   done
 }
 
-# has_strata_cmd "CMD [SUB]": whether `strata [CMD] --help` lists the (sub)command. (`strata
-# nosuch --help` exits 0 with the main help, so the exit code alone proves nothing.)
+# has_strata_cmd "CMD [SUB]": whether `strata [CMD] --help` lists the (sub)command. (Older
+# builds answered `strata nosuch --help` with the main help and exit 0, so the exit code alone
+# proves nothing.)
 has_strata_cmd() {
   local -a words
   read -ra words <<<"$1"
