@@ -99,7 +99,8 @@ class Unpacker {
       : tar_(tar),
         root_(std::move(root)),
         options_(options),
-        chown_(options.apply_ownership && ::geteuid() == 0),
+        chown_(options.apply_ownership && ::geteuid() == 0 && !options.simulate_unprivileged),
+        count_owners_(options.apply_ownership && !chown_),
         euid_(::geteuid()),
         egid_(::getegid()),
         umask_(ProcessUmask()),
@@ -139,6 +140,21 @@ class Unpacker {
 
   tl::unexpected<Error> EntryError(const TarEntry& e, const std::string& what, int err) {
     return Fail("unpacking tar entry " + e.name + ": " + what + ": " + std::strerror(err));
+  }
+
+  // A refused chown (EPERM, or EINVAL for an id a user namespace does not map) leaves the
+  // entry with our ownership, counted for the caller's warning; other errors stop the unpack.
+  Status ChownFailed(const TarEntry& e, int err) {
+    if (err != EPERM && err != EINVAL) return EntryError(e, "chown", err);
+    ++stats_.owners_not_applied;
+    return {};
+  }
+
+  // Not chowning (unprivileged): an entry owned by someone else keeps our ownership.
+  void NoteOwnerKept(const TarEntry& e) {
+    if (count_owners_ && (e.uid != euid_ || e.gid != egid_)) {
+      ++stats_.owners_not_applied;
+    }
   }
 
   Status Apply(const TarEntry& e) {
@@ -264,8 +280,9 @@ class Unpacker {
     int fd = ::openat(root_.fd(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return EntryError(e, "open root", errno);
     UniqueFd dir(fd);
+    NoteOwnerKept(e);
     if (chown_ && ::fchown(dir.get(), static_cast<uid_t>(e.uid), static_cast<gid_t>(e.gid)) != 0) {
-      return EntryError(e, "chown", errno);
+      STRATA_TRY(ChownFailed(e, errno));
     }
     SetXattrsFd(dir.get(), e);
     dirs_.push_back(DirMeta{"", e.mode, e.mtime});
@@ -292,6 +309,11 @@ class Unpacker {
     if (e.type == TarType::kOther) {
       return Fail("unpacking tar entry " + e.name + ": unsupported entry type '" +
                   std::string(1, e.typeflag) + "'");
+    }
+    // A hard link's inode is another entry's; a device node is counted once it exists.
+    if (e.type != TarType::kHardlink && e.type != TarType::kCharDevice &&
+        e.type != TarType::kBlockDevice) {
+      NoteOwnerKept(e);
     }
     // The common case is a new path: try to create it, and look at what is there only if that
     // fails with EEXIST.
@@ -332,7 +354,7 @@ class Unpacker {
         UniqueFd dir(fd);
         if (chown_ &&
             ::fchown(dir.get(), static_cast<uid_t>(e.uid), static_cast<gid_t>(e.gid)) != 0) {
-          return EntryError(e, "chown", errno);
+          STRATA_TRY(ChownFailed(e, errno));
         }
         SetXattrsFd(dir.get(), e);
         dirs_.push_back(DirMeta{rel, e.mode, e.mtime});  // mode and mtime at the end
@@ -360,13 +382,19 @@ class Unpacker {
         dev_t dev = e.type == TarType::kFifo ? 0
                                              : makedev(static_cast<unsigned>(e.devmajor),
                                                        static_cast<unsigned>(e.devminor));
+        const bool device = e.type != TarType::kFifo;
+        if (device && options_.simulate_unprivileged) {
+          ++stats_.skipped_devices;
+          return {};
+        }
         if (::mknodat(parent_fd, name, type | 0600, dev) != 0) {
-          if (e.type != TarType::kFifo && (errno == EPERM || errno == EACCES)) {
+          if (device && (errno == EPERM || errno == EACCES)) {
             ++stats_.skipped_devices;  // unprivileged: Docker skips devices in a userns too
             return {};
           }
           return EntryError(e, "mknod", errno);
         }
+        if (device) NoteOwnerKept(e);
         return FinishNode(e, parent_fd, name, /*is_symlink=*/false);
       }
       case TarType::kOther:
@@ -386,7 +414,7 @@ class Unpacker {
       UniqueFd dir(fd);
       if (NeedsChown(e) &&
           ::fchown(dir.get(), static_cast<uid_t>(e.uid), static_cast<gid_t>(e.gid)) != 0) {
-        return EntryError(e, "chown", errno);
+        STRATA_TRY(ChownFailed(e, errno));
       }
       SetXattrsFd(dir.get(), e);
     }
@@ -429,7 +457,7 @@ class Unpacker {
     }
     const bool chowned = NeedsChown(e);
     if (chowned && ::fchown(fd.get(), static_cast<uid_t>(e.uid), static_cast<gid_t>(e.gid)) != 0) {
-      return EntryError(e, "chown", errno);
+      STRATA_TRY(ChownFailed(e, errno));
     }
     SetXattrsFd(fd.get(), e);
     // A chown clears setuid/setgid, and a mode the umask cut needs setting: only then chmod.
@@ -476,7 +504,7 @@ class Unpacker {
     const bool chown = e.type == TarType::kHardlink ? chown_ : NeedsChown(e);
     if (chown && ::fchownat(parent_fd, name, static_cast<uid_t>(e.uid), static_cast<gid_t>(e.gid),
                             AT_SYMLINK_NOFOLLOW) != 0) {
-      return EntryError(e, "chown", errno);
+      STRATA_TRY(ChownFailed(e, errno));
     }
     if (options_.apply_xattrs && !e.xattrs.empty()) {
       // The parent descriptor's /proc link names the directory itself; l*xattr does not follow
@@ -546,6 +574,7 @@ class Unpacker {
   RootFs root_;
   const UnpackOptions& options_;
   const bool chown_;
+  const bool count_owners_;  // entries whose owner is not applied are counted
   const uid_t euid_;
   const gid_t egid_;
   const mode_t umask_;
@@ -560,6 +589,28 @@ class Unpacker {
 };
 
 }  // namespace
+
+std::string DescribeUnpackLosses(const UnpackLosses& losses) {
+  if (!losses.any()) return "";
+  std::vector<std::string> parts;
+  if (losses.devices > 0) {
+    parts.push_back(std::to_string(losses.devices) +
+                    (losses.devices == 1 ? " device node was" : " device nodes were") +
+                    " not created");
+  }
+  if (losses.owners > 0) {
+    parts.push_back(std::to_string(losses.owners) +
+                    (losses.owners == 1 ? " file keeps" : " files keep") +
+                    " your ownership instead of the archive's");
+  }
+  std::string text = "unpacking as uid " + std::to_string(::geteuid()) + ": " + parts[0];
+  if (parts.size() > 1) text += " and " + parts[1];
+  const char* what = losses.devices + losses.owners == 1 ? "it" : "them";
+  if (::geteuid() == 0) {  // root without CAP_MKNOD / CAP_CHOWN, or in a user namespace
+    return text + "; run with CAP_MKNOD and CAP_CHOWN outside a user namespace to keep " + what;
+  }
+  return text + "; run as root to keep " + what;
+}
 
 Result<UnpackStats> UnpackLayer(TarReader& tar, const std::string& root_dir,
                                 const UnpackOptions& options) {

@@ -19,8 +19,13 @@
 namespace strata {
 
 struct UnpackOptions {
-  // lchown entries to the header's uid/gid. Only takes effect when running as root (euid 0).
+  // lchown entries to the header's uid/gid. Only takes effect when running as root (euid 0);
+  // otherwise (or when a chown is refused: EPERM/EINVAL, as in a user namespace without that
+  // id) the entries keep the unpacking user's ownership and are counted in owners_not_applied.
   bool apply_ownership = true;
+  // Tests: act as an unprivileged process even when root (no device nodes, no chown; both
+  // counted as they would be).
+  bool simulate_unprivileged = false;
   // Set PAX SCHILY.xattr.* attributes; failures are counted, not fatal.
   bool apply_xattrs = true;
   // Resolve paths with openat2(RESOLVE_IN_ROOT) when the kernel has it; false forces the portable
@@ -35,9 +40,32 @@ struct UnpackStats {
   int64_t whiteouts = 0;        // ".wh.<name>" entries applied
   int64_t opaque_dirs = 0;      // ".wh..wh..opq" entries applied
   int64_t skipped_devices = 0;  // device nodes not created (EPERM: not root / user namespace)
+  int64_t owners_not_applied = 0;  // entries that keep our uid/gid instead of the header's
   int64_t skipped_entries = 0;  // AUFS metadata and non-directory entries naming the root
   int64_t xattr_failures = 0;   // attributes that could not be set
 };
+
+// What an unprivileged unpack could not reproduce, summed over the layers of one operation, for
+// the one warning the caller prints (the library prints nothing).
+struct UnpackLosses {
+  int64_t devices = 0;  // device nodes not created
+  int64_t owners = 0;   // entries keeping the unpacking user's ownership
+
+  void Add(const UnpackStats& stats) {
+    devices += stats.skipped_devices;
+    owners += stats.owners_not_applied;
+  }
+  void Add(const UnpackLosses& other) {
+    devices += other.devices;
+    owners += other.owners;
+  }
+  bool any() const { return devices > 0 || owners > 0; }
+};
+
+// The warning for `losses` (empty when nothing was lost), e.g. "unpacking as uid 1000: 3 device
+// nodes were not created and 120 files keep your ownership instead of the archive's; run as
+// root to keep them".
+std::string DescribeUnpackLosses(const UnpackLosses& losses);
 
 // Reads `tar` to its end and applies every entry under `root_dir`, which must exist. Stops at the
 // first error; what was applied before it stays applied.

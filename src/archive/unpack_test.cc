@@ -71,12 +71,11 @@ class UnpackTest : public ::testing::TestWithParam<bool> {
     EXPECT_EQ(List(tmp_.path()), (std::vector<std::string>{"root", "victim", "victimDir"}));
   }
 
-  Result<UnpackStats> Apply(TarBuilder& layer) {
+  Result<UnpackStats> Apply(TarBuilder& layer, UnpackOptions options = {}) {
     std::string tar = layer.Build();
     EXPECT_EQ(layer.error(), "");
     StringReader in(tar);
     TarReader reader(in);
-    UnpackOptions options;
     options.use_openat2 = GetParam();
     return UnpackLayer(reader, root_, options);
   }
@@ -715,6 +714,73 @@ TEST_P(UnpackTest, DevicesAreCreatedOrCounted) {
     EXPECT_EQ(r->skipped_devices, 1);
     EXPECT_FALSE(Exists(R("dev/null")));
   }
+}
+
+TEST_P(UnpackTest, UnprivilegedUnpackCountsWhatItDrops) {
+  // As a process that may neither mknod devices nor chown: device nodes are skipped and entries
+  // owned by someone else keep our ownership; both are counted for the caller's warning.
+  TarBuilder l;
+  const auto me = static_cast<int64_t>(::geteuid());
+  const auto my_group = static_cast<int64_t>(::getegid());
+  const int64_t other = me + 1234;
+  auto add = [&](const std::string& name, TarType type, int64_t uid, int64_t gid,
+                 const std::string& content = "", const std::string& linkname = "") {
+    TarEntry e;
+    e.name = name;
+    e.type = type;
+    e.mode = type == TarType::kDirectory ? 0755 : 0644;
+    e.uid = uid;
+    e.gid = gid;
+    e.linkname = linkname;
+    e.devmajor = 1;
+    e.devminor = 3;
+    e.size = static_cast<int64_t>(content.size());
+    l.Add(e, content);
+  };
+  add("dev/", TarType::kDirectory, me, my_group);
+  add("dev/null", TarType::kCharDevice, other, other);
+  add("dev/sda", TarType::kBlockDevice, me, my_group);
+  add("home/", TarType::kDirectory, me, other);                // counted: group differs
+  add("home/owned", TarType::kRegular, other, other, "data");  // counted
+  add("home/mine", TarType::kRegular, me, my_group, "mine");
+  add("home/sym", TarType::kSymlink, other, my_group, "", "owned");      // counted
+  add("home/hard", TarType::kHardlink, other, other, "", "home/owned");  // the same inode
+  add("home/fifo", TarType::kFifo, other, other);                        // counted
+  UnpackOptions options;
+  options.simulate_unprivileged = true;
+  auto r = Apply(l, options);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->skipped_devices, 2);
+  EXPECT_EQ(r->owners_not_applied, 4);
+  EXPECT_FALSE(Exists(R("dev/null")));
+  EXPECT_FALSE(Exists(R("dev/sda")));
+  struct stat st;
+  ASSERT_EQ(::lstat(R("home/owned").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, ::geteuid());
+  EXPECT_EQ(Slurp(R("home/hard")), "data");
+
+  UnpackLosses losses;
+  losses.Add(*r);
+  losses.Add(*r);  // a second layer
+  EXPECT_EQ(losses.devices, 4);
+  EXPECT_EQ(losses.owners, 8);
+}
+
+TEST(UnpackLossesTest, Describe) {
+  const std::string as = "unpacking as uid " + std::to_string(::geteuid()) + ": ";
+  const std::string run = ::geteuid() == 0
+                              ? "; run with CAP_MKNOD and CAP_CHOWN outside a user namespace"
+                              : "; run as root";
+  EXPECT_EQ(DescribeUnpackLosses({}), "");
+  EXPECT_EQ(DescribeUnpackLosses({.devices = 3, .owners = 120}),
+            as +
+                "3 device nodes were not created and 120 files keep your ownership instead of "
+                "the archive's" +
+                run + " to keep them");
+  EXPECT_EQ(DescribeUnpackLosses({.devices = 1, .owners = 0}),
+            as + "1 device node was not created" + run + " to keep it");
+  EXPECT_EQ(DescribeUnpackLosses({.devices = 0, .owners = 1}),
+            as + "1 file keeps your ownership instead of the archive's" + run + " to keep it");
 }
 
 TEST_P(UnpackTest, XattrsAreBestEffort) {

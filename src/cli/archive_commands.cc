@@ -44,10 +44,13 @@ void RunLoad(GlobalOptions& g, const LoadOptions& o) {
                     : LoadDockerArchive(*store, reader, strata::LoadOptions{.unpack = o.unpack});
   if (!report) return ReportError(g, report.error().message);
   if (o.unpack) {
+    UnpackLosses losses = report->unpack_losses;
     for (const LoadedImage& image : report->images) {
       auto unpacked = UnpackImage(*store, image.id);
       if (!unpacked) return ReportError(g, unpacked.error().message);
+      losses.Add(unpacked->losses);
     }
+    if (losses.any()) std::cerr << "warning: " << DescribeUnpackLosses(losses) << "\n";
   }
   if (o.quiet) return;
   for (const std::string& m : report->messages) std::cout << m << "\n";

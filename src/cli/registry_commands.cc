@@ -76,6 +76,9 @@ Status PullOne(Store& store, RegistryAccess& access, const Reference& ref, const
                 << familiar << "\n";
     }
     std::cout << ref.String() << "\n" << std::flush;
+    if (pulled->unpack_losses.any()) {
+      std::cerr << "warning: " << DescribeUnpackLosses(pulled->unpack_losses) << "\n";
+    }
     return {};
   }
   return Fail("pulling " + ref.String() + ": every source failed:" + failures);

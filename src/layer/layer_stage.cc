@@ -87,6 +87,7 @@ class BackgroundUnpack {
       TarReader tar(pipe_.reader());
       auto stats = UnpackLayer(tar, dir_);
       if (!stats) status_ = tl::unexpected(stats.error());
+      if (stats) losses_.Add(*stats);
       if (DebugLogEnabled() && stats) {
         DebugLog("unpacked " + std::to_string(stats->entries) + " entries into " + dir_);
       }
@@ -95,6 +96,8 @@ class BackgroundUnpack {
     return {};
   }
   Writer& input() { return pipe_.writer(); }
+  // What could not be reproduced (valid after Finish()).
+  const UnpackLosses& losses() const { return losses_; }
   // The unpacking thread's id, 0 until it has started.
   int thread_id() const { return thread_id_.load(); }
 
@@ -111,6 +114,7 @@ class BackgroundUnpack {
   BytePipe pipe_;
   std::thread thread_;
   Status status_;
+  UnpackLosses losses_;
 };
 
 // Refuses entries that could write outside the layer root when unpacked: names that climb out
@@ -239,7 +243,8 @@ Result<StagedLayer> StageLayer(const ContentStore& content, Reader& input,
                   .size = size.total(),
                   .compression = std::string(CompressionName(compression)),
                   .blob = std::move(blob),
-                  .unpacked_dir = options.unpack_dir};
+                  .unpacked_dir = options.unpack_dir,
+                  .unpack_losses = unpack ? unpack->losses() : UnpackLosses{}};
   return out;
 }
 

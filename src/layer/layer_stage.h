@@ -11,6 +11,7 @@
 
 #include "archive/dir_tar.h"
 #include "archive/tar_writer.h"
+#include "archive/unpack.h"
 #include "content/content_store.h"
 #include "digest/digest.h"
 #include "util/io.h"
@@ -27,6 +28,7 @@ struct StagedLayer {
   // Where the layer was unpacked while staged (see StageOptions); emptied once it is moved into
   // place by a commit, after which another chain using the same layer unpacks it again.
   std::string unpacked_dir;
+  UnpackLosses unpack_losses;  // what unpacking it unprivileged could not reproduce
 };
 
 struct StageOptions {

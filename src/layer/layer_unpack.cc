@@ -17,9 +17,9 @@
 namespace strata {
 namespace {
 
-// Unpacks one layer tar into a fresh directory; returns the number of entries.
-Result<int64_t> UnpackOne(const Store& store, const ContentStore& content, const LayerRecord& layer,
-                          const LayerTarSource& source) {
+// Unpacks one layer tar into a fresh directory.
+Result<UnpackStats> UnpackOne(const Store& store, const ContentStore& content,
+                              const LayerRecord& layer, const LayerTarSource& source) {
   const std::string final_dir = store.LayerDir(layer.cache_id);
   const std::string temp_dir = final_dir + ".unpacking";
   STRATA_TRY(RemoveAll(temp_dir));  // leftovers of an interrupted unpack
@@ -37,7 +37,7 @@ Result<int64_t> UnpackOne(const Store& store, const ContentStore& content, const
   if (::rename(temp_dir.c_str(), final_dir.c_str()) != 0) {
     return Fail("rename " + temp_dir + ": " + std::strerror(errno));
   }
-  return stats->entries;
+  return *stats;
 }
 
 }  // namespace
@@ -61,13 +61,14 @@ Result<UnpackReport> UnpackLayers(Store& store, const std::vector<Digest>& chain
   std::vector<Digest> done;
   auto worker = [&] {
     for (size_t i = next++; i < todo.size(); i = next++) {
-      auto entries = UnpackOne(store, store.content(), todo[i], sources[i]);
+      auto stats = UnpackOne(store, store.content(), todo[i], sources[i]);
       std::lock_guard<std::mutex> lock(mu);
-      if (!entries) {
-        if (!first_error) first_error = entries.error();
+      if (!stats) {
+        if (!first_error) first_error = stats.error();
         continue;
       }
-      report.files += *entries;
+      report.files += stats->entries;
+      report.losses.Add(*stats);
       done.push_back(todo[i].chain_id);
       ++report.layers_unpacked;
     }

@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "archive/unpack.h"
 #include "digest/digest.h"
 #include "store/store.h"
 #include "util/result.h"
@@ -15,6 +16,7 @@ namespace strata {
 struct UnpackReport {
   int layers_unpacked = 0;
   int64_t files = 0;
+  UnpackLosses losses;  // what an unprivileged unpack could not reproduce (for a warning)
 };
 
 // Unpacks every layer of the given chains (chainIDs) that is not unpacked yet.

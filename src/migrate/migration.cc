@@ -217,7 +217,8 @@ Result<MigrationReport> MigrateDockerRoot(Store& store, const std::string& data_
                                             .size = other->size,
                                             .compression = "none",
                                             .blob = std::nullopt,
-                                            .unpacked_dir = {}});
+                                            .unpacked_dir = {},
+                                            .unpack_losses = {}});
           ++report.layers_present;
           continue;
         }

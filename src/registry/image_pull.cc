@@ -84,7 +84,8 @@ Result<std::optional<StagedBlob>> ExistingLayer(Store& store, const Descriptor& 
                     .size = record->size,
                     .compression = "none",
                     .blob = std::nullopt,
-                    .unpacked_dir = {}};
+                    .unpacked_dir = {},
+                    .unpack_losses = {}};
   return std::optional<StagedBlob>(
       StagedBlob{.blob = blob, .layer = std::move(layer), .compressed = std::nullopt});
 }
@@ -208,8 +209,11 @@ Result<PullResult> PullImage(Store& store, const PullSource& source, const Refer
   if (name.tag()) refs.push_back(name.WithoutDigest());
   refs.push_back(name.NameOnly().WithDigest(top_digest));
 
-  PullResult result{
-      .digest = top_digest, .image_id = config->id(), .up_to_date = false, .events = {}};
+  PullResult result{.digest = top_digest,
+                    .image_id = config->id(),
+                    .up_to_date = false,
+                    .events = {},
+                    .unpack_losses = {}};
   STRATA_ASSIGN(up_to_date, UpToDate(store, config->id(), refs));
 
   // Plan: every distinct blob is either in the store already or downloaded once.
@@ -265,6 +269,11 @@ Result<PullResult> PullImage(Store& store, const PullSource& source, const Refer
     return tl::unexpected(events.error());
   }
   result.events = std::move(*events);
+  for (const LayerJob& job : jobs) {  // the unpacked directories the commit moved into place
+    if (job.staged && job.staged->layer.unpacked_dir.empty()) {
+      result.unpack_losses.Add(job.staged->layer.unpack_losses);
+    }
+  }
   for (const LayerJob& job : jobs)
     Report(options, ShortId(job.blob.digest), LayerStatus::kPullComplete);
   STRATA_TRY(RecordSources(store, name, *parsed));
@@ -272,6 +281,7 @@ Result<PullResult> PullImage(Store& store, const PullSource& source, const Refer
   if (options.unpack) {
     auto unpacked = UnpackImage(store, config->id());
     if (!unpacked) return Wrap("unpacking image " + config->id().str(), unpacked.error());
+    result.unpack_losses.Add(unpacked->losses);
     DebugLog("image " + config->id().str() + " ready to run");
   }
   result.up_to_date = up_to_date && jobs.empty();

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "archive/unpack.h"
 #include "reference/reference.h"
 #include "registry/registry_client.h"
 #include "registry/transfer_progress.h"
@@ -39,6 +40,7 @@ struct PullResult {
   Digest image_id;
   bool up_to_date = false;  // the image was there and the reference already pointed at it
   std::vector<CommitEvent> events;
+  UnpackLosses unpack_losses;  // with unpack: what could not be reproduced unprivileged
 };
 
 // Pulls `name` (a tagged or digested, fully qualified reference). The local references set are

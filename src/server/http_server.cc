@@ -100,11 +100,17 @@ Result<UniqueFd> OpenListener(const HostPort& hp) {
       last_error = Errno("socket");
       continue;
     }
+    // SO_REUSEADDR only: a port in TIME_WAIT may be bound again, a port another process listens
+    // on may not (no SO_REUSEPORT, which would let a second server take half the connections).
     int one = 1;
     ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     if (::bind(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(fd.get(), 1024) != 0) {
-      last_error = Errno("listening on " + hp.host + ":" + hp.port);
+      const std::string where = "listening on " + hp.host + ":" + hp.port;
+      last_error = errno == EADDRINUSE
+                       ? where +
+                             ": address already in use (another server has this port: stop "
+                             "it or choose another --addr)"
+                       : Errno(where);
       continue;
     }
     ::freeaddrinfo(res);
@@ -116,11 +122,12 @@ Result<UniqueFd> OpenListener(const HostPort& hp) {
 
 }  // namespace
 
-// One event loop: a listening socket, its connections, and an eventfd to stop it.
+// One event loop: its connections, the server's listening socket (shared with the other loops;
+// EPOLLEXCLUSIVE wakes one idle loop per new connection), and an eventfd to stop it.
 class HttpServer::Loop {
  public:
-  Loop(const ServerOptions& options, Handler& handler, UniqueFd listener, SSL_CTX* tls)
-      : options_(options), handler_(handler), listener_(std::move(listener)), tls_(tls) {}
+  Loop(const ServerOptions& options, Handler& handler, int listener, SSL_CTX* tls)
+      : options_(options), handler_(handler), listener_(listener), tls_(tls) {}
 
   Status Init();
   void Run();
@@ -178,7 +185,7 @@ class HttpServer::Loop {
 
   const ServerOptions& options_;
   Handler& handler_;
-  UniqueFd listener_;
+  int listener_;  // owned by HttpServer
   SSL_CTX* tls_;  // owned by HttpServer; null for plain http
   UniqueFd epoll_;
   UniqueFd stop_fd_;
@@ -189,9 +196,9 @@ Status HttpServer::Loop::Init() {
   epoll_ = UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
   stop_fd_ = UniqueFd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   if (!epoll_ || !stop_fd_) return Fail(Errno("epoll"));
-  for (int fd : {listener_.get(), stop_fd_.get()}) {
+  for (int fd : {listener_, stop_fd_.get()}) {
     epoll_event ev{};
-    ev.events = EPOLLIN;
+    ev.events = fd == listener_ ? EPOLLIN | EPOLLEXCLUSIVE : EPOLLIN;
     ev.data.fd = fd;
     if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) return Fail(Errno("epoll_ctl"));
   }
@@ -210,7 +217,7 @@ void HttpServer::Loop::Run() {
         connections_.clear();
         return;
       }
-      if (fd == listener_.get()) {
+      if (fd == listener_) {
         Accept();
       } else {
         OnEvent(fd, events[i].events);
@@ -227,8 +234,8 @@ void HttpServer::Loop::Accept() {
   for (;;) {
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
-    int fd = ::accept4(listener_.get(), reinterpret_cast<sockaddr*>(&ss), &len,
-                       SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd =
+        ::accept4(listener_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;  // EAGAIN, or out of descriptors: try again on the next event
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -370,6 +377,8 @@ bool HttpServer::Loop::Process(Connection& c) {
       Response r(400);
       r.body = head.error().message + "\n";
       r.close = true;
+      c.request = Request();  // not the previous request's target, user...
+      c.request.peer = c.peer;
       c.request.method = "-";
       c.started = Clock::now();
       return StartResponse(c, std::move(r));
@@ -550,18 +559,15 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Listen(const ServerOptions& opti
   int threads = options.threads > 0
                     ? options.threads
                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  STRATA_ASSIGN(fd, OpenListener(hp));
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&ss), &len);
+  server->bound_address_ = SockaddrText(ss);  // port 0: the one the kernel chose
+  server->listener_ = std::move(fd);
   for (int i = 0; i < threads; ++i) {
-    STRATA_ASSIGN(fd, OpenListener(hp));
-    if (i == 0) {
-      // Port 0: the other loops bind the port the first one got.
-      sockaddr_storage ss{};
-      socklen_t len = sizeof ss;
-      ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&ss), &len);
-      server->bound_address_ = SockaddrText(ss);
-      STRATA_ASSIGN(bound, SplitAddress(server->bound_address_));
-      hp.port = bound.port;
-    }
-    auto loop = std::make_unique<Loop>(server->options_, handler, std::move(fd), server->tls_);
+    auto loop =
+        std::make_unique<Loop>(server->options_, handler, server->listener_.get(), server->tls_);
     STRATA_TRY(loop->Init());
     server->loops_.push_back(std::move(loop));
   }

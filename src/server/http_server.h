@@ -1,5 +1,7 @@
-// An event-driven HTTP/1.1 server: one epoll loop per thread, each with its own SO_REUSEPORT
-// listening socket, so the kernel spreads connections and no lock is shared on the hot path.
+// An event-driven HTTP/1.1 server: one epoll loop per thread, all waiting on one listening socket
+// (EPOLLEXCLUSIVE: a new connection wakes one idle loop, which then serves it alone, so no lock
+// is shared on the hot path). The port is this process's alone: a second server on the same
+// address fails with "address already in use" (no SO_REUSEPORT).
 // Keep-alive and pipelining; request bodies (Content-Length or chunked) are streamed to the
 // handler's BodySink as they arrive, never buffered whole; file bodies go out with sendfile.
 // Handlers run on the loop thread and must not block on the network (disk I/O is fine).
@@ -76,6 +78,7 @@ class HttpServer {
   Handler& handler_;
   std::string bound_address_;
   ssl_ctx_st* tls_ = nullptr;
+  UniqueFd listener_;  // shared by the loops (declared first: closed after them)
   std::vector<std::unique_ptr<Loop>> loops_;
 };
 

@@ -91,6 +91,16 @@ class ArchiveReader {
     return m->bytes;
   }
 
+  // After the commit: summed over the layers unpacked while read whose directory the commit
+  // moved into place (one it kept no directory of, e.g. of a layer unpacked before, is left out).
+  UnpackLosses unpack_losses() const {
+    UnpackLosses sum;
+    for (const auto& [name, m] : members_) {
+      if (m.layer && m.layer->unpacked_dir.empty()) sum.Add(m.layer->unpack_losses);
+    }
+    return sum;
+  }
+
   Result<StagedLayer*> LayerMember(const std::string& name) {
     STRATA_ASSIGN(m, Find(name));
     if (m->layer_error) return Fail("layer \"" + name + "\": " + m->layer_error->message);
@@ -245,6 +255,7 @@ Result<LoadReport> LoadDockerArchive(Store& store, Reader& archive, const LoadOp
     }
   }
   STRATA_ASSIGN(events, CommitImages(store, images));
+  report.unpack_losses = reader.unpack_losses();
   for (const CommitEvent& ev : events) {
     report.messages.push_back("The image " + ev.tag +
                               " already exists, renaming the old one with ID " +

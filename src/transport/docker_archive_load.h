@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "archive/unpack.h"
 #include "store/store.h"
 #include "util/io.h"
 #include "util/result.h"
@@ -23,6 +24,7 @@ struct LoadedImage {
 struct LoadReport {
   std::vector<LoadedImage> images;
   std::vector<std::string> messages;  // "The image X already exists, renaming ..." lines
+  UnpackLosses unpack_losses;         // with unpack: what could not be reproduced unprivileged
 };
 
 struct LoadOptions {

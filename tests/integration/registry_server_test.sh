@@ -457,6 +457,47 @@ else
   note "docker-registry: --max-manifest-size and --access-log checks skipped"
 fi
 
+# --- one port, one server ---------------------------------------------------------------------------
+# A client trying https on the plain port gets a 400, logged with its address like any request.
+if [[ $SUT == strata ]]; then
+  curl -sk --max-time 5 -o /dev/null "https://$SRV/v2/" || true
+  sleep 0.2
+  assert_match '^127\.0\.0\.1:[0-9]+ - - \[[^]]*\] "- ?" 400 ' "$(grep '" 400 ' "$WORK/access.log" || true)" \
+    "the access log names the client of a TLS probe answered 400"
+fi
+# A second server on the same address fails as docker-registry does, and the first keeps serving
+# every request (no second store answering half of them).
+if [[ $SUT == strata ]]; then
+  timeout 10 "$STRATA" --root "$WORK/second-root" registry serve --addr "$SRV" \
+    >"$WORK/second.out" 2>&1 </dev/null 7>&- 8>&- 9>&- &
+else
+  timeout 10 docker-registry serve "$WORK/SRV.yml" >"$WORK/second.out" 2>&1 </dev/null 7>&- 8>&- 9>&- &
+fi
+SECOND_PID=$!
+sleep 1
+# Asked while the second one runs, if it does: its empty store would answer some with 404.
+n=0
+for ((i = 0; i < 20; i++)); do
+  [[ $(code "http://$SRV/v2/test/app/manifests/1" -I -H "Accept: $MANIFEST_ACCEPT") == 200 ]] && n=$((n + 1))
+done
+RC=0
+wait "$SECOND_PID" || RC=$?
+assert_match '^[12]$' "$RC" "a second $SUT on $SRV exits with an error (exit $RC; 124: it kept running)"
+assert_match 'address already in use' "$(cat "$WORK/second.out")" "saying: address already in use"
+alive SRV "after a second server tried its port"
+assert_eq 20 "$n" "the first server answers all 20 manifest HEADs"
+if [[ $SUT == strata ]] && command -v docker-registry >/dev/null; then
+  start_registry DREG
+  RC=0
+  timeout 10 "$STRATA" --root "$WORK/second-root" registry serve --addr "$DREG" \
+    >"$WORK/over-dreg.out" 2>&1 </dev/null || RC=$?
+  assert_match '^[12]$' "$RC" "registry serve on docker-registry's $DREG exits with an error (exit $RC)"
+  assert_match 'address already in use' "$(cat "$WORK/over-dreg.out")" "saying: address already in use"
+  assert_eq 200 "$(code "http://$DREG/v2/")" "docker-registry keeps serving its port"
+elif [[ $SUT == strata ]]; then
+  note "no docker-registry: the check of registry serve on its port is skipped"
+fi
+
 # --- read-only server on the same store ------------------------------------------------------------
 if start_server RO auto "$SROOT" --read-only; then
   assert_eq "$D1" "$(registry_manifest_digest "$RO" test/app 1 2>&1)" "--read-only serves the stored manifest"
