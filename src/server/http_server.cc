@@ -1,6 +1,7 @@
 #include "server/http_server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -16,6 +17,7 @@
 #include <chrono>
 #include <climits>
 #include <cstring>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -25,6 +27,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr size_t kReadChunk = 256 << 10;
+// An idle connection's input buffer is released when it holds more than this.
+constexpr size_t kIdleBufferBytes = 16 << 10;
 constexpr size_t kSendfileChunk = 8 << 20;
 // A body the handler does not want is read and dropped when it is this small; a larger one
 // ends the connection after the response instead of being received for nothing.
@@ -160,6 +164,12 @@ class HttpServer::Loop {
     bool want_write = false;  // registered for EPOLLOUT
     Clock::time_point started;
     Clock::time_point active;
+    // The first byte of the head being read (unset while no request is under way): the whole
+    // head must arrive within header_timeout_seconds, however the bytes trickle in.
+    std::optional<Clock::time_point> head_started;
+    // Body rate: bytes of the body received since body_window began.
+    Clock::time_point body_window;
+    uint64_t body_window_bytes = 0;
   };
 
   void Accept();
@@ -182,6 +192,12 @@ class HttpServer::Loop {
   void WatchWrite(Connection& c, bool on);
   void Close(int fd);
   void SweepIdle();
+  // Out of descriptors on accept: close the connection idle the longest (no request under way);
+  // false when there is none.
+  bool ShedIdleConnection();
+  // Out of descriptors with nothing to shed: take the waiting connection with the spare
+  // descriptor and close it at once, so the listener stops waking this loop.
+  void RefuseOneConnection();
 
   const ServerOptions& options_;
   Handler& handler_;
@@ -189,6 +205,8 @@ class HttpServer::Loop {
   SSL_CTX* tls_;  // owned by HttpServer; null for plain http
   UniqueFd epoll_;
   UniqueFd stop_fd_;
+  UniqueFd spare_fd_;          // kept open so that a descriptor can be freed when none is left
+  std::vector<char> scratch_;  // every read lands here first: idle connections hold no buffer
   std::unordered_map<int, std::unique_ptr<Connection>> connections_;
 };
 
@@ -196,6 +214,8 @@ Status HttpServer::Loop::Init() {
   epoll_ = UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
   stop_fd_ = UniqueFd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   if (!epoll_ || !stop_fd_) return Fail(Errno("epoll"));
+  spare_fd_ = UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  scratch_.resize(kReadChunk);
   for (int fd : {listener_, stop_fd_.get()}) {
     epoll_event ev{};
     ev.events = fd == listener_ ? EPOLLIN | EPOLLEXCLUSIVE : EPOLLIN;
@@ -236,7 +256,15 @@ void HttpServer::Loop::Accept() {
     socklen_t len = sizeof ss;
     int fd =
         ::accept4(listener_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;  // EAGAIN, or out of descriptors: try again on the next event
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno != EMFILE && errno != ENFILE) return;  // EAGAIN: none waiting
+      // Out of descriptors. Returning would leave the listener readable, and epoll would wake
+      // this loop again at once, for ever: shed an idle connection, or refuse this one.
+      if (ShedIdleConnection()) continue;
+      RefuseOneConnection();
+      continue;
+    }
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     auto c = std::make_unique<Connection>();
@@ -280,26 +308,18 @@ bool HttpServer::Loop::ReadInput(Connection& c) {
     c.in.erase(0, c.in_pos);
     c.in_pos = 0;
   }
-  size_t old = c.in.size();
-  size_t got = 0;
-  size_t room = kReadChunk;
-  // TLS hands out at most a record (16 KiB) per read: take what is there. Bytes OpenSSL has
-  // already decrypted do not wake epoll again, so the buffer grows until they are all taken.
+  // Reads land in the loop's scratch buffer and only the bytes received are kept: a connection
+  // trickling a byte at a time holds a few bytes, not a read buffer.
   for (;;) {
-    c.in.resize(old + room);
-    ssize_t n = Receive(c, c.in.data() + old + got, room - got);
-    if (n < 0) {
-      c.in.resize(old + got);
+    ssize_t n = Receive(c, scratch_.data(), scratch_.size());
+    if (n < 0)
       return false;  // peer closed (mid-body: the sink is dropped, which keeps what it has)
-    }
-    got += static_cast<size_t>(n);
-    if (n == 0 || !c.ssl) break;
-    if (got == room) {
-      if (::SSL_pending(c.ssl.get()) == 0) break;  // the socket's rest wakes epoll
-      room += kReadChunk;
-    }
+    if (n == 0) break;
+    c.in.append(scratch_.data(), static_cast<size_t>(n));
+    // TLS hands out at most a record (16 KiB) per read, and bytes OpenSSL has already decrypted
+    // do not wake epoll again: take them all. A plain socket's rest wakes epoll.
+    if (!c.ssl || ::SSL_pending(c.ssl.get()) == 0) break;
   }
-  c.in.resize(old + got);
   return true;
 }
 
@@ -370,8 +390,15 @@ bool HttpServer::Loop::Process(Connection& c) {
       if (c.phase == Phase::kBody) return true;  // needs more input
       continue;
     }
+    if (c.in_pos == c.in.size()) {
+      // Everything consumed: an idle keep-alive connection keeps no buffer.
+      if (c.in.capacity() > kIdleBufferBytes) std::string().swap(c.in);
+      c.in.clear();
+      c.in_pos = 0;
+      return true;
+    }
     std::string_view pending(c.in.data() + c.in_pos, c.in.size() - c.in_pos);
-    if (pending.empty()) return true;
+    if (!c.head_started) c.head_started = Clock::now();
     auto head = ParseRequestHead(pending, options_.max_head_bytes, c.request);
     if (!head) {
       Response r(400);
@@ -391,6 +418,9 @@ bool HttpServer::Loop::Process(Connection& c) {
 bool HttpServer::Loop::BeginRequest(Connection& c, size_t head_size) {
   c.in_pos += head_size;
   c.started = Clock::now();
+  c.head_started.reset();
+  c.body_window = c.started;
+  c.body_window_bytes = 0;
   c.request.peer = c.peer;
   c.keep_alive = c.request.KeepAlive();
   Dispatch d = handler_.Handle(c.request);
@@ -436,6 +466,7 @@ bool HttpServer::Loop::FeedBody(Connection& c) {
       status = tl::unexpected(used.error());
     } else {
       c.in_pos += *used;
+      c.body_window_bytes += *used;
     }
   } else {
     size_t n =
@@ -443,6 +474,7 @@ bool HttpServer::Loop::FeedBody(Connection& c) {
     if (n > 0 && !c.discard) status = c.sink->Write(pending.substr(0, n));
     c.in_pos += n;
     c.body_left -= static_cast<int64_t>(n);
+    c.body_window_bytes += n;
   }
   if (!status) {
     Response r = c.discard ? std::move(c.response) : c.sink->Failed(status.error());
@@ -524,13 +556,50 @@ void HttpServer::Loop::Close(int fd) {
   connections_.erase(fd);
 }
 
-void HttpServer::Loop::SweepIdle() {
-  auto limit = Clock::now() - std::chrono::seconds(options_.idle_timeout_seconds);
-  std::vector<int> idle;
+bool HttpServer::Loop::ShedIdleConnection() {
+  int oldest = -1;
+  Clock::time_point when = Clock::time_point::max();
   for (const auto& [fd, c] : connections_) {
-    if (c->active < limit) idle.push_back(fd);
+    const bool idle = c->phase == Phase::kHead && c->in_pos == c->in.size() && !c->head_started;
+    if (idle && c->active < when) {
+      when = c->active;
+      oldest = fd;
+    }
   }
-  for (int fd : idle) Close(fd);
+  if (oldest < 0) return false;
+  Close(oldest);
+  return true;
+}
+
+void HttpServer::Loop::RefuseOneConnection() {
+  spare_fd_ = UniqueFd();
+  int fd = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+  if (fd >= 0) ::close(fd);
+  spare_fd_ = UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (fd < 0 || !spare_fd_) {
+    // Another thread took the freed descriptor: wait a little rather than spin.
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+void HttpServer::Loop::SweepIdle() {
+  const Clock::time_point now = Clock::now();
+  const auto limit = now - std::chrono::seconds(options_.idle_timeout_seconds);
+  const auto head_limit = now - std::chrono::seconds(options_.header_timeout_seconds);
+  const auto window = std::chrono::seconds(options_.body_timeout_seconds);
+  std::vector<int> expired;
+  for (const auto& [fd, c] : connections_) {
+    bool drop = c->active < limit;  // silent
+    // A head trickling in: bytes keep it active, the header timeout still ends it.
+    if (c->phase == Phase::kHead && c->head_started && *c->head_started < head_limit) drop = true;
+    if (c->phase == Phase::kBody && now - c->body_window >= window) {
+      if (c->body_window_bytes < options_.min_body_bytes_per_window) drop = true;  // trickling
+      c->body_window = now;
+      c->body_window_bytes = 0;
+    }
+    if (drop) expired.push_back(fd);
+  }
+  for (int fd : expired) Close(fd);
 }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Listen(const ServerOptions& options,

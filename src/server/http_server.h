@@ -51,6 +51,13 @@ struct ServerOptions {
   int threads = 0;                         // 0: one per core
   size_t max_head_bytes = 64 << 10;
   int idle_timeout_seconds = 120;  // a connection silent this long (even mid-body) is closed
+  // A request head must arrive whole within this long of its first byte (Go's ReadHeaderTimeout):
+  // a client trickling a byte at a time cannot hold a connection by staying just short of idle.
+  int header_timeout_seconds = 60;
+  // A request body must bring at least min_body_bytes_per_window bytes in every window of
+  // body_timeout_seconds (about 270 bytes/s by default), or the connection is closed.
+  int body_timeout_seconds = 60;
+  uint64_t min_body_bytes_per_window = 16 << 10;
   // TLS (OpenSSL, TLS 1.2+) when both are set: a PEM certificate chain and its private key.
   std::string tls_cert_file;
   std::string tls_key_file;

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -47,8 +48,7 @@ class RecordingHandler : public Handler {
 // Starts a server on 127.0.0.1 (a free port) with `threads` loops; stops it when destroyed.
 class RunningServer {
  public:
-  explicit RunningServer(Handler& handler, int threads = 1) {
-    ServerOptions options;
+  explicit RunningServer(Handler& handler, int threads = 1, ServerOptions options = {}) {
     options.address = "127.0.0.1:0";
     options.threads = threads;
     auto server = HttpServer::Listen(options, handler);
@@ -191,6 +191,69 @@ TEST(HttpServerTest, TlsProbeOnPlainHttpIsAnswered400WithTheClientAddress) {
   EXPECT_EQ(local, done[2].peer);
   EXPECT_EQ("-", done[2].method);
   EXPECT_EQ("", done[2].target);
+}
+
+// Sends `prefix`, then one byte of `trickle` every 250 ms; true if the server closed the
+// connection within `limit` bytes (each byte keeps the connection from ever being idle).
+bool ClosedWhileTrickling(int port, const std::string& prefix, size_t limit) {
+  int fd = Connect(port);
+  EXPECT_GE(fd, 0);
+  if (fd < 0) return false;
+  EXPECT_EQ(static_cast<ssize_t>(prefix.size()), ::send(fd, prefix.data(), prefix.size(), 0));
+  bool closed = false;
+  for (size_t i = 0; i < limit && !closed; ++i) {
+    if (::send(fd, "a", 1, MSG_NOSIGNAL) != 1) {
+      closed = true;
+      break;
+    }
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 250) > 0) {
+      char buf[512];
+      closed = ::recv(fd, buf, sizeof buf, 0) <= 0;
+    }
+  }
+  ::close(fd);
+  return closed;
+}
+
+// Issue 15: a head or body trickling in a byte at a time used to hold its connection (and its
+// buffer) for ever, since every byte reset the idle timer. The header timeout counts from the
+// head's first byte, and a body must keep a minimum rate.
+TEST(HttpServerTest, TricklingHeadIsClosedByTheHeaderTimeout) {
+  RecordingHandler handler;
+  ServerOptions options;
+  options.header_timeout_seconds = 1;
+  RunningServer server(handler, 1, options);
+  // 1 s of timeout, a sweep a second: closed well before 24 bytes (6 s).
+  EXPECT_TRUE(ClosedWhileTrickling(server.port(), "GET / HTTP/1.1\r\nX-Slow: ", 24));
+  EXPECT_TRUE(handler.done().empty());
+}
+
+TEST(HttpServerTest, TricklingBodyIsClosedByTheBodyRate) {
+  RecordingHandler handler;
+  ServerOptions options;
+  options.body_timeout_seconds = 1;
+  options.min_body_bytes_per_window = 1024;
+  RunningServer server(handler, 1, options);
+  EXPECT_TRUE(ClosedWhileTrickling(
+      server.port(), "PUT /up HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n", 24));
+}
+
+TEST(HttpServerTest, APromptClientIsNotCutOffByTheTimeouts) {
+  RecordingHandler handler;
+  ServerOptions options;
+  options.header_timeout_seconds = 1;
+  options.body_timeout_seconds = 1;
+  RunningServer server(handler, 1, options);
+  int fd = Connect(server.port());
+  ASSERT_GE(fd, 0);
+  // Idle between requests for longer than the header timeout: only the idle timeout applies.
+  std::string first = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(static_cast<ssize_t>(first.size()), ::send(fd, first.data(), first.size(), 0));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  std::string reply = Exchange(fd, "GET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(std::string::npos, reply.find("ok /a")) << reply;
+  EXPECT_NE(std::string::npos, reply.find("ok /b")) << reply;
 }
 
 }  // namespace
