@@ -9,8 +9,8 @@ void ReportError(GlobalOptions& global, const std::string& message) {
   global.exit_code = 1;
 }
 
-std::unique_ptr<Store> OpenStoreOrReport(GlobalOptions& global) {
-  auto store = Store::Open(global.root);
+std::unique_ptr<Store> OpenStoreOrReport(GlobalOptions& global, StoreAccess access) {
+  auto store = Store::Open(global.root, access);
   if (!store) {
     ReportError(global, store.error().message);
     return nullptr;

@@ -37,7 +37,7 @@ struct HistoryOptions {
 };
 
 void RunHistory(GlobalOptions& g, const HistoryOptions& o) {
-  auto store = OpenStoreOrReport(g);
+  auto store = OpenStoreOrReport(g, StoreAccess::kReadOnly);
   if (!store) return;
   auto id = ResolveImage(*store, o.image);
   if (!id) return ReportError(g, id.error().message);
@@ -89,7 +89,7 @@ struct ImagesOptions {
 };
 
 void RunImages(GlobalOptions& g, const ImagesOptions& o) {
-  auto store = OpenStoreOrReport(g);
+  auto store = OpenStoreOrReport(g, StoreAccess::kReadOnly);
   if (!store) return;
   auto images = ListImages(*store);
   if (!images) return ReportError(g, images.error().message);
@@ -169,7 +169,7 @@ void RunImages(GlobalOptions& g, const ImagesOptions& o) {
 }
 
 void RunInspect(GlobalOptions& g, const std::vector<std::string>& names) {
-  auto store = OpenStoreOrReport(g);
+  auto store = OpenStoreOrReport(g, StoreAccess::kReadOnly);
   if (!store) return;
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (const std::string& name : names) {

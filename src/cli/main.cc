@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "util/cancel.h"
 #include "util/debug_log.h"
 
 int main(int argc, char** argv) {
@@ -38,10 +39,13 @@ int main(int argc, char** argv) {
   app.parse_complete_callback([&global] {
     if (global.debug) strata::EnableDebugLog();
   });
+  // Ctrl-C and SIGTERM cancel a pull or a load cleanly (util/cancel.h); exit 130 / 143 as docker.
+  strata::InstallCancelHandlers();
   try {
     app.parse(args);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  if (strata::CancelRequested()) return 128 + strata::CancelSignal();
   return global.exit_code;
 }

@@ -118,7 +118,8 @@ Result<DeleteReport> CollectGarbageLocked(Store& store, DeleteReport report) {
     if (size) report.reclaimed_bytes += static_cast<int64_t>(*size);
     STRATA_TRY(content.Delete(blob));
   }
-  STRATA_TRY(content.CleanIngest(3600));
+  STRATA_ASSIGN(ingest_freed, content.CleanIngest(kIngestKeepSeconds, kPartialKeepSeconds));
+  report.reclaimed_bytes += static_cast<int64_t>(ingest_freed);
   return report;
 }
 

@@ -293,6 +293,49 @@ TEST_F(DockerArchiveTest, SaveThenLoadGivesSameImage) {
   EXPECT_EQ(report->images[0].id, Digest::Sha256Of(config));
 }
 
+TEST_F(DockerArchiveTest, SaveOfADamagedLayerFailsNamingImageLayerAndFsck) {
+  std::string l0 = Layer("a", std::string(50000, 'z'));
+  std::string config = Config({l0}, "damaged");
+  ASSERT_TRUE(Load(Archive({l0}, config, "damaged:1")));
+  const Digest diff_id = Digest::Sha256Of(l0);
+  std::string path = store_->content().BlobPath(diff_id);
+  std::string bytes = archive_test::Slurp(path);
+  bytes[bytes.size() / 2] ^= 0x20;
+  ASSERT_TRUE(WriteFileAtomic(path, bytes));
+  auto requests = ResolveSaveArguments(*store_, {"damaged:1"});
+  ASSERT_TRUE(requests);
+  StringWriter out;
+  auto saved = SaveDockerArchive(*store_, *requests, out);
+  ASSERT_FALSE(saved);
+  const std::string& msg = saved.error().message;
+  EXPECT_NE(msg.find("damaged:1"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("layer " + diff_id.str()), std::string::npos) << msg;
+  EXPECT_NE(msg.find("strata fsck"), std::string::npos) << msg;
+  // The layer's last bytes never reached the output.
+  EXPECT_LT(out.out.size(), l0.size() + 2048);
+}
+
+TEST_F(DockerArchiveTest, FsckRepairNamesEachRemovedImageAndHowToGetItBack) {
+  std::string shared = Layer("s", "shared\n");
+  std::string a = Config({shared}, "a"), b = Config({shared, Layer("b", "b\n")}, "b");
+  ASSERT_TRUE(Load(Archive({shared}, a, "first:1")));
+  ASSERT_TRUE(Load(Archive({shared, Layer("b", "b\n")}, b, "second:2")));
+  std::string path = store_->content().BlobPath(Digest::Sha256Of(shared));
+  std::string bytes = archive_test::Slurp(path);
+  bytes[10] ^= 0x01;
+  ASSERT_TRUE(WriteFileAtomic(path, bytes));
+  auto report = CheckStore(*store_, /*repair=*/true);
+  ASSERT_TRUE(report) << report.error().message;
+  std::string all;
+  for (const std::string& r : report->repairs) all += r + "\n";
+  for (const std::string & [ config, tag ] :
+       std::vector<std::pair<std::string, std::string>>{{a, "first:1"}, {b, "second:2"}}) {
+    const std::string line = "removed damaged image " + Digest::Sha256Of(config).str() + " (" +
+                             tag + "); to get it back: re-load it from the archive";
+    EXPECT_NE(all.find(line), std::string::npos) << all;
+  }
+}
+
 TEST_F(DockerArchiveTest, RmiUntagsThenDeletesAndCollects) {
   std::string l0 = Layer("a", "rm me\n");
   std::string config = Config({l0}, "rm");
