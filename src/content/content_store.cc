@@ -24,8 +24,19 @@ constexpr size_t kUnbufferedPiece = 64 << 10;
 // Start write-back every 32 MiB so the final fsync of a large layer has little left to do.
 constexpr uint64_t kWritebackChunk = 32 << 20;
 
+// "write PATH: No space left on device", with what to do when the cause is the store's device or
+// its owner.
 std::string Errno(const std::string& op, const std::string& path) {
-  return op + " " + path + ": " + std::strerror(errno);
+  const int e = errno;
+  std::string msg = op + " " + path + ": " + std::strerror(e);
+  if (e == ENOSPC || e == EDQUOT) {
+    msg += " (free space on the store's device, e.g. with `strata gc` or `strata image prune`, "
+           "or use another --root)";
+  } else if (e == EACCES || e == EPERM || e == EROFS) {
+    msg += " (the store is not writable by uid " + std::to_string(::geteuid()) +
+           ": run as the store's owner or use another --root)";
+  }
+  return msg;
 }
 
 // Writes everything; if the filesystem refuses direct I/O after all (EINVAL), clears O_DIRECT on

@@ -328,7 +328,7 @@ TEST_F(DockerArchiveTest, FsckRepairNamesEachRemovedImageAndHowToGetItBack) {
   ASSERT_TRUE(report) << report.error().message;
   std::string all;
   for (const std::string& r : report->repairs) all += r + "\n";
-  for (const std::string & [ config, tag ] :
+  for (const auto& [config, tag] :
        std::vector<std::pair<std::string, std::string>>{{a, "first:1"}, {b, "second:2"}}) {
     const std::string line = "removed damaged image " + Digest::Sha256Of(config).str() + " (" +
                              tag + "); to get it back: re-load it from the archive";

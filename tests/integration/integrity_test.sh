@@ -265,4 +265,25 @@ else
   note "mount --bind is not permitted here: that part is skipped"
 fi
 
+# A store on a full filesystem: reading works, writing says what is wrong and what to do.
+mkdir "$RO/full"
+if mount -t tmpfs -o size=4m tmpfs "$RO/full" 2>/dev/null; then
+  at_exit "umount '$RO/full' 2>/dev/null || true"
+  mkdir -p "$WORK/small/d"
+  echo small >"$WORK/small/d/f"
+  in_store "$RO/full/store" import "$WORK/small" small:1
+  assert_eq 0 "$RC" "import into the small filesystem ($ERR)"
+  head -c $((8 << 20)) /dev/zero >"$RO/full/filler" 2>/dev/null || true
+  in_store "$RO/full/store" images
+  assert_eq 0 "$RC" "images on a full filesystem ($ERR)"
+  assert_match "^small +1 " "$OUT" "and lists the image"
+  in_store "$RO/full/store" import "$WORK/rootfs" big:9
+  assert_ne 0 "$RC" "an import into a full filesystem fails"
+  assert_match "no space left" "$ERR" "and says there is no space left"
+  assert_match "free space" "$ERR" "and what to do"
+  umount "$RO/full"
+else
+  note "tmpfs mounts are not permitted here: the full-disk part is skipped"
+fi
+
 finish
