@@ -1,5 +1,6 @@
 // Load/save/delete/fsck through a real store in a temporary directory, on archives built here.
 #include <gtest/gtest.h>
+#include <sys/time.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -245,6 +246,29 @@ TEST_F(DockerArchiveTest, GcKeepsManifestsOfLiveImagesOnly) {
   ASSERT_TRUE(RemoveImage(*store_, "m:1", false));
   EXPECT_FALSE(store_->content().Exists(*manifest));
   EXPECT_TRUE(store_->metadata().ListImageManifests()->empty());
+}
+
+TEST_F(DockerArchiveTest, GcReportsWhatItReclaimsFromIngestAndLayersAndKeepsRecentPartials) {
+  const std::string root = dir_.path() + "/store";
+  // An abandoned unpack, a temporary file and a partial download of a day ago, a fresh partial.
+  ASSERT_TRUE(MakeDirs(root + "/layers/abc.unpacking/d"));
+  ASSERT_TRUE(WriteFileAtomic(root + "/layers/abc.unpacking/d/f", std::string(1000, 'u')));
+  ASSERT_TRUE(WriteFileAtomic(root + "/ingest/0123456789ab", std::string(200, 't')));
+  const std::string old_partial = root + "/ingest/partial-sha256-" + std::string(64, 'a');
+  const std::string new_partial = root + "/ingest/partial-sha256-" + std::string(64, 'b');
+  ASSERT_TRUE(WriteFileAtomic(old_partial, std::string(30, 'p')));
+  ASSERT_TRUE(WriteFileAtomic(new_partial, std::string(4, 'n')));
+  const time_t day_ago = ::time(nullptr) - kPartialKeepSeconds - 10;
+  struct timeval times[2] = {{day_ago, 0}, {day_ago, 0}};
+  ASSERT_EQ(::utimes((root + "/ingest/0123456789ab").c_str(), times), 0);
+  ASSERT_EQ(::utimes(old_partial.c_str(), times), 0);
+  auto lock = store_->LockExclusive();
+  auto report = CollectGarbage(*store_);
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->reclaimed_bytes, 1000 + 200 + 30);
+  EXPECT_FALSE(PathExists(old_partial));
+  EXPECT_TRUE(PathExists(new_partial));  // a repeated pull may still continue it
+  EXPECT_FALSE(PathExists(root + "/layers/abc.unpacking"));
 }
 
 TEST_F(DockerArchiveTest, SaveThenLoadGivesSameImage) {
