@@ -13,6 +13,7 @@
 #include "transport/docker_archive_save.h"
 #include "transport/oci_archive.h"
 #include "transport/oci_archive_store.h"
+#include "util/cancel.h"
 #include "util/file.h"
 
 namespace strata::cli {
@@ -35,7 +36,8 @@ void RunLoad(GlobalOptions& g, const LoadOptions& o) {
   } else if (::isatty(0)) {
     return ReportError(g, "requested load from stdin, but stdin is empty");
   }
-  FdReader reader(fd ? fd.get() : 0, o.input.empty() ? "stdin" : o.input);
+  FdReader file(fd ? fd.get() : 0, o.input.empty() ? "stdin" : o.input);
+  CancellableByUserReader reader(file);  // Ctrl-C: the load fails and removes what it staged
   // An OCI archive without Docker's manifest.json goes to the OCI loader (files only: telling
   // them apart takes a look at every tar header).
   auto oci = fd ? IsOciArchiveFile(o.input) : Result<bool>(false);
@@ -75,7 +77,7 @@ Status SaveArchive(Store& store, const SaveOptions& o, const std::vector<SaveReq
 }
 
 void RunSave(GlobalOptions& g, const SaveOptions& o) {
-  auto store = OpenStoreOrReport(g);
+  auto store = OpenStoreOrReport(g, StoreAccess::kReadOnly);
   if (!store) return;
   auto requests = ResolveSaveArguments(*store, o.images);
   if (!requests) return ReportError(g, requests.error().message);

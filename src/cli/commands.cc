@@ -56,14 +56,14 @@ void ReportError(GlobalOptions& global, const std::string& message) {
   global.exit_code = 1;
 }
 
-std::unique_ptr<Store> OpenStoreOrReport(GlobalOptions& global) {
+std::unique_ptr<Store> OpenStoreOrReport(GlobalOptions& global, StoreAccess access) {
   if (global.root.empty()) {
     ReportError(global,
                 "no store directory: HOME is not set and the user has no home directory in the "
                 "password database; give one with --root DIR or STRATA_ROOT");
     return nullptr;
   }
-  auto store = Store::Open(global.root);
+  auto store = Store::Open(global.root, access);
   if (!store) {
     ReportError(global, store.error().message);
     return nullptr;

@@ -26,7 +26,10 @@ void RegisterCommands(CLI::App& app, GlobalOptions& global);
 const char* AliasTarget(const CLI::App& group, const CLI::App& sub);
 
 // Opens the store named by --root, printing the error and setting the exit code on failure.
-std::unique_ptr<Store> OpenStoreOrReport(GlobalOptions& global);
+// Commands that only read pass StoreAccess::kReadOnly, so that they work on a store they cannot
+// write.
+std::unique_ptr<Store> OpenStoreOrReport(GlobalOptions& global,
+                                         StoreAccess access = StoreAccess::kReadWrite);
 
 // Prints "Error: <message>" to stderr and sets exit code 1.
 void ReportError(GlobalOptions& global, const std::string& message);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "util/cancel.h"
 #include "util/debug_log.h"
 
 namespace strata::cli {
@@ -250,11 +251,14 @@ int Run(int argc, char** argv) {
     if (global.debug) strata::EnableDebugLog();
   });
   std::reverse(args.begin(), args.end());  // CLI11 takes the arguments last first
+  // Ctrl-C and SIGTERM cancel a pull or a load cleanly (util/cancel.h); exit 130 / 143 as docker.
+  strata::InstallCancelHandlers();
   try {
     app.parse(args);
   } catch (const CLI::ParseError& e) {
     return ReportParseError(app, e);
   }
+  if (strata::CancelRequested()) return 128 + strata::CancelSignal();
   return global.exit_code;
 }
 

@@ -16,7 +16,7 @@ void RegisterMaintenanceCommands(CLI::App& app, GlobalOptions& g) {
   auto* fsck = app.add_subcommand("fsck", "Verify every digest in the store");
   fsck->add_flag("--repair", *repair, "Remove damaged images and unreferenced files");
   fsck->callback([&g, repair] {
-    auto store = OpenStoreOrReport(g);
+    auto store = OpenStoreOrReport(g, *repair ? StoreAccess::kReadWrite : StoreAccess::kReadOnly);
     if (!store) return;
     auto report = CheckStore(*store, *repair);
     if (!report) return ReportError(g, report.error().message);
@@ -44,7 +44,13 @@ void RegisterMaintenanceCommands(CLI::App& app, GlobalOptions& g) {
     std::cout << d->str() << "\n";
   });
 
-  auto* gc = app.add_subcommand("gc", "Remove layers and blobs no image references");
+  const std::string gc_help =
+      "Remove layers and blobs no image references, and old files in ingest/: temporary files "
+      "are kept for " +
+      std::to_string(kIngestKeepSeconds / 3600) +
+      " hour, partial downloads (which a repeated pull continues) for " +
+      std::to_string(kPartialKeepSeconds / 3600) + " hours";
+  auto* gc = app.add_subcommand("gc", gc_help);
   gc->callback([&g] {
     auto store = OpenStoreOrReport(g);
     if (!store) return;

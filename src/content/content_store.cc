@@ -24,8 +24,19 @@ constexpr size_t kUnbufferedPiece = 64 << 10;
 // Start write-back every 32 MiB so the final fsync of a large layer has little left to do.
 constexpr uint64_t kWritebackChunk = 32 << 20;
 
+// "write PATH: No space left on device", with what to do when the cause is the store's device or
+// its owner.
 std::string Errno(const std::string& op, const std::string& path) {
-  return op + " " + path + ": " + std::strerror(errno);
+  const int e = errno;
+  std::string msg = op + " " + path + ": " + std::strerror(e);
+  if (e == ENOSPC || e == EDQUOT) {
+    msg += " (free space on the store's device, e.g. with `strata gc` or `strata image prune`, "
+           "or use another --root)";
+  } else if (e == EACCES || e == EPERM || e == EROFS) {
+    msg += " (the store is not writable by uid " + std::to_string(::geteuid()) +
+           ": run as the store's owner or use another --root)";
+  }
+  return msg;
 }
 
 // Writes everything; if the filesystem refuses direct I/O after all (EINVAL), clears O_DIRECT on
@@ -47,6 +58,52 @@ Status WriteFully(int fd, const char* p, size_t left, const std::string& path) {
   }
   return {};
 }
+
+std::string CorruptBlob(const Digest& digest, const std::string& what) {
+  return "blob " + digest.str() + " in the store is corrupt: " + what +
+         "; run `strata fsck` to see what it damages (`strata fsck --repair` removes those images)";
+}
+
+// See ContentStore::OpenVerified. The check runs when the last byte the file holds has been
+// read, before that byte is handed out, and again at end of file (a file that shrank).
+class VerifyingBlobReader : public Reader {
+ public:
+  VerifyingBlobReader(UniqueFd fd, std::string path, Digest digest, uint64_t size)
+      : file_(fd.release(), std::move(path), /*owns=*/true),
+        digest_(std::move(digest)),
+        hasher_(digest_.algorithm()),
+        size_(size) {}
+
+  Result<size_t> Read(char* buffer, size_t size) override {
+    if (checked_) return 0;
+    STRATA_ASSIGN(n, file_.Read(buffer, size));
+    read_ += n;
+    hasher_.Update(buffer, n);
+    if (n > 0 && read_ < size_) return n;
+    STRATA_TRY(Check());
+    return n;
+  }
+
+ private:
+  Status Check() {
+    checked_ = true;
+    if (read_ != size_) {
+      return Fail(CorruptBlob(digest_, "it ended after " + std::to_string(read_) + " of " +
+                                           std::to_string(size_) + " bytes"));
+    }
+    Digest actual = hasher_.Finish();
+    if (actual != digest_)
+      return Fail(CorruptBlob(digest_, "its content hashes to " + actual.str()));
+    return {};
+  }
+
+  FdReader file_;
+  Digest digest_;
+  Hasher hasher_;
+  uint64_t size_;
+  uint64_t read_ = 0;
+  bool checked_ = false;
+};
 
 }  // namespace
 
@@ -86,6 +143,20 @@ void BlobWriter::Abort() {
   (void)WaitInflight();
   fd_ = UniqueFd();
   if (!temp_path_.empty()) ::unlink(temp_path_.c_str());
+}
+
+Status BlobWriter::KeepAs(const std::string& path) {
+  if (done_ || digest_) return Fail("keep a finished blob " + temp_path_);
+  STRATA_TRY(FlushBuffer(/*aligned_only=*/false));
+  STRATA_TRY(WaitInflight());
+  done_ = true;
+  fd_ = UniqueFd();
+  if (::rename(temp_path_.c_str(), path.c_str()) != 0) {
+    std::string msg = Errno("rename", temp_path_);
+    ::unlink(temp_path_.c_str());
+    return Fail(msg);
+  }
+  return {};
 }
 
 Status BlobWriter::WaitInflight() {
@@ -223,6 +294,20 @@ Result<UniqueFd> ContentStore::OpenBlob(const Digest& digest) const {
   return UniqueFd(fd);
 }
 
+Result<std::unique_ptr<Reader>> ContentStore::OpenVerified(
+    const Digest& digest, std::optional<uint64_t> expected_size) const {
+  STRATA_ASSIGN(fd, OpenBlob(digest));
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return Fail(Errno("stat blob", digest.str()));
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (expected_size && *expected_size != size) {
+    return Fail(CorruptBlob(digest, "it has " + std::to_string(size) + " bytes, not the " +
+                                        std::to_string(*expected_size) + " recorded"));
+  }
+  return std::unique_ptr<Reader>(
+      new VerifyingBlobReader(std::move(fd), BlobPath(digest), digest, size));
+}
+
 Result<std::string> ContentStore::ReadVerified(const Digest& digest, uint64_t max_size) const {
   STRATA_ASSIGN(size, Size(digest));
   if (size > max_size) {
@@ -299,23 +384,29 @@ Result<std::vector<Digest>> ContentStore::List() const {
   return out;
 }
 
-Result<int> ContentStore::CleanIngest(int64_t min_age_seconds) const {
+std::string ContentStore::PartialPath(const Digest& digest) const {
+  return root_ + "/ingest/partial-" + std::string(digest.algorithm_name()) + "-" + digest.hex();
+}
+
+Result<uint64_t> ContentStore::CleanIngest(int64_t min_age_seconds,
+                                           int64_t partial_min_age_seconds) const {
   std::string dir = root_ + "/ingest";
   DIR* d = ::opendir(dir.c_str());
   if (d == nullptr) return Fail(Errno("list", dir));
-  int removed = 0;
+  uint64_t freed = 0;
   time_t now = ::time(nullptr);
   while (dirent* e = ::readdir(d)) {
     std::string name = e->d_name;
     if (name == "." || name == "..") continue;
     std::string path = dir + "/" + name;
+    const int64_t keep = name.rfind("partial-", 0) == 0 ? partial_min_age_seconds : min_age_seconds;
     struct stat st;
-    if (::lstat(path.c_str(), &st) == 0 && now - st.st_mtime >= min_age_seconds) {
-      if (::unlink(path.c_str()) == 0) ++removed;
+    if (::lstat(path.c_str(), &st) == 0 && now - st.st_mtime >= keep) {
+      if (::unlink(path.c_str()) == 0) freed += static_cast<uint64_t>(st.st_size);
     }
   }
   ::closedir(d);
-  return removed;
+  return freed;
 }
 
 }  // namespace strata

@@ -50,6 +50,9 @@ class BlobWriter : public Writer {
   // computed digest, nothing is committed and the error names both digests.
   Status Commit(const std::optional<Digest>& expected = std::nullopt);
   void Abort();
+  // Instead of removing the unfinished file, keeps what was written so far at `path` (under the
+  // store's ingest/), for a later attempt to continue from; the writer is closed.
+  Status KeepAs(const std::string& path);
   uint64_t size() const { return size_; }
 
  private:
@@ -81,11 +84,19 @@ class BlobWriter : public Writer {
 class ContentStore {
  public:
   static Result<ContentStore> Open(const std::string& root);
+  // The content store of an existing root, creating nothing (for a read-only store).
+  static ContentStore OpenExisting(const std::string& root) { return ContentStore(root); }
 
   std::string BlobPath(const Digest& digest) const;
   bool Exists(const Digest& digest) const;
   Result<uint64_t> Size(const Digest& digest) const;
   Result<UniqueFd> OpenBlob(const Digest& digest) const;
+  // A stream of a blob that hashes what it reads and, when the bytes do not hash to `digest` (or
+  // the file has not `expected_size` bytes), fails instead of handing out the last of them: a
+  // consumer that passes the bytes on (save, push) never completes with damaged content. The
+  // error names the blob, what it hashes to, and `strata fsck`.
+  Result<std::unique_ptr<Reader>> OpenVerified(
+      const Digest& digest, std::optional<uint64_t> expected_size = std::nullopt) const;
   // Reads a whole (small) blob and checks its digest; refuses blobs above max_size.
   Result<std::string> ReadVerified(const Digest& digest, uint64_t max_size = 64 << 20) const;
   Result<BlobWriter> NewWriter(DigestAlgorithm algorithm = DigestAlgorithm::kSha256) const;
@@ -98,8 +109,11 @@ class ContentStore {
   Status Verify(const Digest& digest) const;
   Status Delete(const Digest& digest) const;
   Result<std::vector<Digest>> List() const;
-  // Removes temporary files left by crashed writers older than `min_age_seconds`.
-  Result<int> CleanIngest(int64_t min_age_seconds) const;
+  // Where a download of `digest` that broke off keeps the bytes it got (see BlobWriter::KeepAs).
+  std::string PartialPath(const Digest& digest) const;
+  // Removes temporary files left by crashed writers older than `min_age_seconds`, and kept
+  // partial downloads older than `partial_min_age_seconds`; returns the bytes freed.
+  Result<uint64_t> CleanIngest(int64_t min_age_seconds, int64_t partial_min_age_seconds) const;
 
   const std::string& root() const { return root_; }
   // For writers made from now on; kBuffered unless set.

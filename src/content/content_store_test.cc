@@ -1,5 +1,6 @@
 #include "content/content_store.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -132,6 +133,64 @@ TEST_F(ContentStoreTest, ListAndDelete) {
   auto list = store_->List();
   ASSERT_EQ(list->size(), 1u);
   EXPECT_EQ((*list)[0], *b);
+}
+
+// Flips one byte of a stored blob in place.
+void FlipByte(const std::string& path, off_t offset) {
+  int fd = ::open(path.c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  char c = 0;
+  ASSERT_EQ(::pread(fd, &c, 1, offset), 1);
+  c ^= 0x01;
+  ASSERT_EQ(::pwrite(fd, &c, 1, offset), 1);
+  ::close(fd);
+}
+
+TEST_F(ContentStoreTest, OpenVerifiedPassesIntactBlob) {
+  std::string bytes(300000, 'q');
+  auto d = store_->Put(bytes);
+  ASSERT_TRUE(d);
+  auto reader = store_->OpenVerified(*d, bytes.size());
+  ASSERT_TRUE(reader) << reader.error().message;
+  StringWriter out;
+  auto copied = Copy(**reader, out);
+  ASSERT_TRUE(copied) << copied.error().message;
+  EXPECT_EQ(out.out, bytes);
+}
+
+TEST_F(ContentStoreTest, OpenVerifiedFailsBeforeHandingOutTheLastByteOfADamagedBlob) {
+  std::string bytes;
+  for (int i = 0; i < 100000; ++i) bytes += static_cast<char>(i * 7);
+  auto d = store_->Put(bytes);
+  ASSERT_TRUE(d);
+  FlipByte(store_->BlobPath(*d), 5000);
+  auto reader = store_->OpenVerified(*d);
+  ASSERT_TRUE(reader) << reader.error().message;
+  // Read in small pieces, as a consumer that streams the bytes onward does.
+  uint64_t handed_out = 0;
+  std::string error;
+  char buf[4096];
+  for (;;) {
+    auto n = (*reader)->Read(buf, sizeof buf);
+    if (!n) {
+      error = n.error().message;
+      break;
+    }
+    if (*n == 0) break;
+    handed_out += *n;
+  }
+  EXPECT_LT(handed_out, bytes.size());
+  EXPECT_NE(error.find(d->str()), std::string::npos) << error;
+  EXPECT_NE(error.find("corrupt"), std::string::npos) << error;
+  EXPECT_NE(error.find("strata fsck"), std::string::npos) << error;
+}
+
+TEST_F(ContentStoreTest, OpenVerifiedRefusesABlobOfTheWrongSize) {
+  auto d = store_->Put("twelve bytes");
+  ASSERT_TRUE(d);
+  auto reader = store_->OpenVerified(*d, 13);
+  ASSERT_FALSE(reader);
+  EXPECT_NE(reader.error().message.find("12 bytes"), std::string::npos) << reader.error().message;
 }
 
 }  // namespace

@@ -44,6 +44,10 @@ struct StageOptions {
   // slow part of a pull, gets the cores first. Only for a calling thread that ends with the
   // layer: without privilege the priority cannot be raised again.
   bool yield_if_cheap = false;
+  // For StageLayerBlob (transport/store_transport.h) of a compressed blob: when reading the input
+  // fails (a broken download, a cancelled pull), the bytes received so far are kept at this path
+  // (ContentStore::PartialPath) instead of being removed, so that a later attempt continues.
+  std::string partial_path;
 };
 
 Result<StagedLayer> StageLayer(const ContentStore& content, Reader& input,

@@ -11,6 +11,7 @@
 #include "registry/registry_client.h"
 #include "registry/www_authenticate.h"
 #include "util/base64.h"
+#include "util/cancel.h"
 #include "util/json_depth.h"
 
 namespace strata {
@@ -72,6 +73,25 @@ bool Retryable(long status) { return status == 429 || status >= 500; }
 std::string RepoScope(const std::string& repo, bool push) {
   return "repository:" + repo + (push ? ":pull,push" : ":pull");
 }
+
+// A request body's source: remembers the first error it gave (and gives it again), so that a
+// failure of what is being sent (a damaged blob in the store, a cancelled push) is reported as
+// itself and never retried, instead of as the transfer error curl makes of it.
+class GuardedBody : public Reader {
+ public:
+  explicit GuardedBody(Reader& inner) : inner_(inner) {}
+  Result<size_t> Read(char* buffer, size_t size) override {
+    if (error_) return tl::unexpected(*error_);
+    auto n = inner_.Read(buffer, size);
+    if (!n) error_ = n.error();
+    return n;
+  }
+  const std::optional<Error>& error() const { return error_; }
+
+ private:
+  Reader& inner_;
+  std::optional<Error> error_;
+};
 
 class DistributionClient : public RegistryClient,
                            public std::enable_shared_from_this<DistributionClient> {
@@ -208,9 +228,10 @@ class DistributionClient : public RegistryClient,
     return {};
   }
 
-  // Runs `attempt` until it gives a non-retryable outcome or the attempts are used up.
+  // Runs `attempt` until it gives a non-retryable outcome, `give_up` says so, or the attempts
+  // are used up.
   template <typename F>
-  auto WithRetries(F attempt) -> decltype(attempt()) {
+  auto WithRetries(F attempt, const std::function<bool()>& give_up = {}) -> decltype(attempt()) {
     int backoff = retry_.initial_backoff_ms;
     bool fell_back = false;
     for (int i = 1;; ++i) {
@@ -223,7 +244,7 @@ class DistributionClient : public RegistryClient,
           --i;
           continue;
         }
-        again = i < retry_.attempts;
+        again = i < retry_.attempts && !(give_up && give_up()) && !CancelRequested();
       } else if (Retryable(r->status) && i < retry_.attempts) {
         again = true;
         if (auto after = r->headers.Get("Retry-After")) {
@@ -256,14 +277,19 @@ class DistributionClient : public RegistryClient,
   Result<HttpResponse> Send(HttpRequest req, const std::string& scope,
                             uint64_t max_body = 4 << 20) {
     const std::vector<std::string> base_headers = req.headers;
+    std::optional<GuardedBody> body;
+    if (req.body_reader != nullptr) req.body_reader = &body.emplace(*req.body_reader);
     for (int round = 0; round < 2; ++round) {
       req.headers = base_headers;
       if (auto h = AuthHeader(scope)) req.headers.push_back(*h);
-      auto r = WithRetries([&] {
-        HttpRequest q = req;
-        q.url = Rebase(q.url);
-        return http_.Do(q, max_body);
-      });
+      auto r = WithRetries(
+          [&] {
+            HttpRequest q = req;
+            q.url = Rebase(q.url);
+            return http_.Do(q, max_body);
+          },
+          [&] { return body && body->error(); });
+      if (body && body->error()) return tl::unexpected(*body->error());
       if (!r) return r;
       Settle();
       if (r->status != 401 || round == 1) return r;
@@ -376,6 +402,9 @@ class DistributionClient : public RegistryClient,
 
   Result<std::unique_ptr<Reader>> GetBlob(const std::string& repo, const Descriptor& blob,
                                           const ByteProgressFn& progress) override;
+  Result<std::unique_ptr<Reader>> GetBlobFrom(const std::string& repo, const Descriptor& blob,
+                                              uint64_t offset,
+                                              const ByteProgressFn& progress) override;
 
   Result<bool> BlobExists(const std::string& repo, const Digest& digest) override {
     HttpRequest req;
@@ -492,8 +521,10 @@ class DistributionClient : public RegistryClient,
     for (int i = 0; i < retry_.attempts; ++i) {
       auto content = open();
       if (!content) return tl::unexpected(content.error());
-      auto st = UploadOnce(repo, blob, **content, chunk_size, progress);
+      GuardedBody source(**content);
+      auto st = UploadOnce(repo, blob, source, chunk_size, progress);
       if (st) return {};
+      if (source.error()) return tl::unexpected(*source.error());  // the bytes, not the network
       last = st.error();
       if (last.message.find("cannot be re-read") != std::string::npos ||
           last.message.find("DIGEST_INVALID") != std::string::npos ||
@@ -622,6 +653,9 @@ class ResumingBlobReader : public Reader {
         blob_(std::move(blob)),
         progress_(std::move(progress)) {}
 
+  // Starts at byte `offset` (a Range request) instead of at the beginning.
+  void StartAt(uint64_t offset) { received_ = offset; }
+
   Status Open() {
     HttpRequest req;
     req.url = client_.Url("/v2/" + UrlEscape(repo_) + "/blobs/" + blob_.digest.str());
@@ -667,6 +701,7 @@ class ResumingBlobReader : public Reader {
   Result<size_t> Read(char* buffer, size_t size) override {
     if (done_) return 0;
     for (;;) {
+      if (CancelRequested()) return tl::unexpected(CancelledError());
       if (!stream_) {
         auto opened = OpenWithRetries();
         if (!opened) {
@@ -719,7 +754,7 @@ class ResumingBlobReader : public Reader {
       auto st = Open();
       if (st) return {};
       const bool transient = last_status_ == 0 || Retryable(last_status_);
-      if (!transient || ++failures_ >= client_.retry().attempts) return st;
+      if (!transient || ++failures_ >= client_.retry().attempts || CancelRequested()) return st;
       last_status_ = 0;
       std::this_thread::sleep_for(std::chrono::milliseconds(backoff));
       backoff = std::min(backoff * 2, client_.retry().max_backoff_ms);
@@ -746,7 +781,35 @@ Result<std::unique_ptr<Reader>> DistributionClient::GetBlob(const std::string& r
   return std::unique_ptr<Reader>(std::move(reader));
 }
 
+Result<std::unique_ptr<Reader>> DistributionClient::GetBlobFrom(const std::string& repo,
+                                                                const Descriptor& blob,
+                                                                uint64_t offset,
+                                                                const ByteProgressFn& progress) {
+  if (offset > static_cast<uint64_t>(blob.size)) {
+    return Fail("blob " + blob.digest.str() + ": cannot start at byte " + std::to_string(offset) +
+                " of " + std::to_string(blob.size));
+  }
+  auto reader = std::make_unique<ResumingBlobReader>(*this, repo, blob, progress);
+  reader->StartAt(offset);
+  return std::unique_ptr<Reader>(std::move(reader));
+}
+
 }  // namespace
+
+Result<std::unique_ptr<Reader>> RegistryClient::GetBlobFrom(const std::string& repo,
+                                                            const Descriptor& blob, uint64_t offset,
+                                                            const ByteProgressFn& progress) {
+  STRATA_ASSIGN(reader, GetBlob(repo, blob, progress));
+  std::string skip(64 << 10, '\0');
+  while (offset > 0) {
+    STRATA_ASSIGN(n, reader->Read(skip.data(), std::min<uint64_t>(offset, skip.size())));
+    if (n == 0)
+      return Fail("blob " + blob.digest.str() + " is shorter than " + std::to_string(offset) +
+                  " bytes");
+    offset -= n;
+  }
+  return reader;
+}
 
 Result<std::shared_ptr<RegistryClient>> RegistryClient::Create(RegistryEndpoint endpoint,
                                                                CredentialLookup credentials,

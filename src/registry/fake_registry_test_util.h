@@ -7,11 +7,26 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "registry/registry_client.h"
 #include "util/io.h"
 
 namespace strata::registry_test {
+
+// Serves some bytes, then fails like a connection that was reset.
+class BreakingReader : public Reader {
+ public:
+  explicit BreakingReader(std::string bytes) : bytes_(std::move(bytes)) {}
+  Result<size_t> Read(char* buffer, size_t size) override {
+    STRATA_ASSIGN(n, bytes_.Read(buffer, size));
+    if (n == 0) return Fail("connection reset by peer");
+    return n;
+  }
+
+ private:
+  StringReader bytes_;
+};
 
 class FakeRegistry : public RegistryClient {
  public:
@@ -22,6 +37,9 @@ class FakeRegistry : public RegistryClient {
 
   std::map<std::string, Repo> repos;
   std::map<std::string, std::string> lies;  // digest text -> bytes served instead
+  // digest text -> bytes served before the download breaks off (as a dropped connection would)
+  std::map<std::string, size_t> break_after;
+  std::vector<uint64_t> range_offsets;  // offsets GetBlobFrom was asked to start at
   int blob_gets = 0, blob_heads = 0, uploads = 0, mounts = 0, manifest_puts = 0;
   std::mutex mu;
 
@@ -69,7 +87,23 @@ class FakeRegistry : public RegistryClient {
     if (it == r.blobs.end()) return Fail("blob unknown: " + blob.digest.str());
     auto lie = lies.find(blob.digest.str());
     if (progress) progress(it->second.size());
-    return std::unique_ptr<Reader>(new StringReader(lie != lies.end() ? lie->second : it->second));
+    std::string bytes = lie != lies.end() ? lie->second : it->second;
+    auto broken = break_after.find(blob.digest.str());
+    if (broken != break_after.end()) {
+      return std::unique_ptr<Reader>(new BreakingReader(bytes.substr(0, broken->second)));
+    }
+    return std::unique_ptr<Reader>(new StringReader(std::move(bytes)));
+  }
+  Result<std::unique_ptr<Reader>> GetBlobFrom(const std::string& repo, const Descriptor& blob,
+                                              uint64_t offset,
+                                              const ByteProgressFn& progress) override {
+    STRATA_ASSIGN(whole, GetBlob(repo, blob, progress));
+    StringWriter out;
+    STRATA_TRY(Copy(*whole, out));
+    std::lock_guard<std::mutex> lock(mu);
+    range_offsets.push_back(offset);
+    if (offset > out.out.size()) return Fail("range not satisfiable");
+    return std::unique_ptr<Reader>(new StringReader(out.out.substr(offset)));
   }
   Result<bool> BlobExists(const std::string& repo, const Digest& digest) override {
     std::lock_guard<std::mutex> lock(mu);

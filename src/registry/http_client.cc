@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "util/cancel.h"
+
 namespace strata {
 
 std::optional<std::string> HttpHeaders::Get(std::string_view name) const {
@@ -259,7 +261,8 @@ Result<std::unique_ptr<HttpStream>> HttpClient::Stream(const HttpRequest& reques
   t->multi = curl_multi_init();
   if (t->multi == nullptr) return Fail("curl: cannot create a multi handle");
   curl_multi_add_handle(t->multi, e);
-  while (!t->headers_done && !t->finished) t->Pump();
+  while (!t->headers_done && !t->finished && !CancelRequested()) t->Pump();
+  if (!t->headers_done && !t->finished) return tl::unexpected(CancelledError());
   if (t->finished && t->result != CURLE_OK && !t->headers_done) {
     std::string text = t->ErrorText();
     const bool tls = t->result == CURLE_SSL_CONNECT_ERROR;
@@ -282,19 +285,22 @@ Result<size_t> HttpStream::Read(char* buffer, size_t size) {
     t.direct = buffer;
     t.direct_size = size;
     t.direct_got = 0;
-    while (t.direct_got == 0 && t.offset == t.buffer.size() && !t.finished) t.Pump();
+    while (t.direct_got == 0 && t.offset == t.buffer.size() && !t.finished && !CancelRequested()) {
+      t.Pump();
+    }
     const size_t got = t.direct_got;
     t.direct = nullptr;
     t.direct_got = 0;
     if (got > 0) return got;
   }
-  while (t.offset == t.buffer.size() && !t.finished) t.Pump();
+  while (t.offset == t.buffer.size() && !t.finished && !CancelRequested()) t.Pump();
   if (t.offset < t.buffer.size()) {
     size_t n = std::min(size, t.buffer.size() - t.offset);
     std::memcpy(buffer, t.buffer.data() + t.offset, n);
     t.offset += n;
     return n;
   }
+  if (!t.finished) return tl::unexpected(CancelledError());  // Ctrl-C: stop waiting
   if (t.result != CURLE_OK) return Fail(t.ErrorText());
   return 0;
 }

@@ -1,5 +1,8 @@
 #include "registry/image_pull.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <map>
 #include <memory>
@@ -13,6 +16,7 @@
 #include "transport/image_transport.h"
 #include "transport/platform.h"
 #include "transport/store_transport.h"
+#include "util/cancel.h"
 #include "util/debug_log.h"
 #include "util/file.h"
 #include "util/parallel.h"
@@ -24,21 +28,76 @@ constexpr uint64_t kMaxConfigSize = 8 << 20;
 
 std::string ShortId(const Digest& d) { return d.hex().substr(0, 12); }
 
-// Fails every read once the pull has been abandoned (another layer failed), so a worker stops
-// downloading a layer nobody will commit.
+// Fails every read once the pull has been abandoned (another layer failed, or the user pressed
+// Ctrl-C), so a worker stops downloading a layer nobody will commit.
 class CancellableReader : public Reader {
  public:
   CancellableReader(Reader& source, const std::atomic<bool>& cancelled)
       : source_(source), cancelled_(cancelled) {}
   Result<size_t> Read(char* buffer, size_t size) override {
-    if (cancelled_.load(std::memory_order_relaxed)) return Fail("cancelled");
-    return source_.Read(buffer, size);
+    if (CancelRequested()) return Failed(CancelledError());
+    if (cancelled_.load(std::memory_order_relaxed)) return Failed(Error{"cancelled"});
+    auto n = source_.Read(buffer, size);
+    if (!n) failed_ = true;
+    return n;
+  }
+  // Whether the input broke off (as opposed to its bytes failing a check).
+  bool failed() const { return failed_; }
+
+ private:
+  tl::unexpected<Error> Failed(Error e) {
+    failed_ = true;
+    return tl::unexpected(std::move(e));
+  }
+  Reader& source_;
+  const std::atomic<bool>& cancelled_;
+  bool failed_ = false;
+};
+
+// The bytes an earlier attempt kept (ContentStore::PartialPath), then the rest from the registry.
+class ResumedBlobReader : public Reader {
+ public:
+  ResumedBlobReader(UniqueFd partial, std::string path, std::unique_ptr<Reader> rest)
+      : partial_(partial.release(), std::move(path), /*owns=*/true), rest_(std::move(rest)) {}
+  Result<size_t> Read(char* buffer, size_t size) override {
+    if (!partial_done_) {
+      STRATA_ASSIGN(n, partial_.Read(buffer, size));
+      if (n > 0) return n;
+      partial_done_ = true;
+    }
+    return rest_ ? rest_->Read(buffer, size) : Result<size_t>(0);
   }
 
  private:
-  Reader& source_;
-  const std::atomic<bool>& cancelled_;
+  FdReader partial_;
+  bool partial_done_ = false;
+  std::unique_ptr<Reader> rest_;
 };
+
+// The layer blob's bytes: from the registry, or, when an earlier pull kept part of it, that part
+// followed by the rest with a Range request. Every byte is verified all the same.
+Result<std::unique_ptr<Reader>> OpenLayerBlob(Store& store, const PullSource& source,
+                                              const Descriptor& blob,
+                                              const ByteProgressFn& progress) {
+  const std::string partial = store.content().PartialPath(blob.digest);
+  struct stat st;
+  const bool have = ::stat(partial.c_str(), &st) == 0 && st.st_size > 0;
+  if (!have || st.st_size > blob.size) {
+    if (have) ::unlink(partial.c_str());
+    return source.client->GetBlob(source.repository, blob, progress);
+  }
+  auto fd = OpenRead(partial);
+  if (!fd) return source.client->GetBlob(source.repository, blob, progress);
+  const uint64_t offset = static_cast<uint64_t>(st.st_size);
+  DebugLog("layer " + ShortId(blob.digest) + ": resuming at byte " + std::to_string(offset) +
+           " of " + std::to_string(blob.size) + " from a partial download");
+  std::unique_ptr<Reader> rest;
+  if (offset < static_cast<uint64_t>(blob.size)) {
+    STRATA_ASSIGN(r, source.client->GetBlobFrom(source.repository, blob, offset, progress));
+    rest = std::move(r);
+  }
+  return std::unique_ptr<Reader>(new ResumedBlobReader(std::move(*fd), partial, std::move(rest)));
+}
 
 // The image manifest the reference names, resolving an index to the wanted platform.
 Result<ManifestBlob> FetchImageManifest(RegistryClient& client, const std::string& repo,
@@ -114,7 +173,7 @@ Status DownloadLayers(Store& store, const PullSource& source, std::vector<LayerJ
     const uint64_t total = static_cast<uint64_t>(job.blob.size);
     Report(options, id, LayerStatus::kDownloading, 0, total);
     DebugLog("layer " + id + ": downloading " + std::to_string(total) + " bytes");
-    auto reader = source.client->GetBlob(source.repository, job.blob, [&](uint64_t done) {
+    auto reader = OpenLayerBlob(store, source, job.blob, [&](uint64_t done) {
       Report(options, id, LayerStatus::kDownloading, done, total);
     });
     if (!reader) return Wrap("layer " + job.blob.digest.str(), reader.error());
@@ -126,11 +185,16 @@ Status DownloadLayers(Store& store, const PullSource& source, std::vector<LayerJ
     stage.store_tar = false;
     // Staged on a thread that ends with the layer, so that it may lower its own priority.
     stage.yield_if_cheap = options.unpack;
+    // A download that breaks off keeps what it got; the next pull continues from there.
+    const std::string partial = store.content().PartialPath(job.blob.digest);
+    stage.partial_path = partial;
     std::optional<Result<StagedBlob>> result;
     std::thread([&] {
       result.emplace(StageLayerBlob(store.content(), job.blob, input, stage));
     }).join();
     Result<StagedBlob>& staged = *result;
+    // Bytes that failed a check are worth nothing to a later attempt.
+    if (staged || !input.failed()) ::unlink(partial.c_str());
     if (!staged) return Wrap("layer " + job.blob.digest.str(), staged.error());
     if (staged->layer.diff_id != job.diff_id) {
       if (!staged->layer.unpacked_dir.empty()) (void)RemoveAll(staged->layer.unpacked_dir);

@@ -3,11 +3,15 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
+
 #include "registry/fake_registry_test_util.h"
 #include "store/fsck.h"
 #include "store/image_lookup.h"
 #include "store/layer_content.h"
 #include "transport/transport_test_util.h"
+#include "util/cancel.h"
+#include "util/file.h"
 
 namespace strata {
 namespace {
@@ -191,6 +195,88 @@ TEST_F(ImagePullTest, IndexPicksRequestedPlatform) {
   auto none = Pull("127.0.0.1:5000/multi", options);
   ASSERT_FALSE(none);
   EXPECT_NE(none.error().message.find("linux/arm64/v8"), std::string::npos) << none.error().message;
+}
+
+TEST_F(ImagePullTest, BrokenDownloadIsKeptAndTheNextPullResumesIt) {
+  TestImage image = MakeImage(true, "resume", true);
+  Publish(image, "team/app", "v1");
+  const Digest blob = Digest::Sha256Of(image.blobs[1]);
+  const size_t cut = image.blobs[1].size() / 2;
+  ASSERT_GT(cut, 10u);
+  registry_.break_after[blob.str()] = cut;
+  auto broken = Pull("127.0.0.1:5000/team/app:v1");
+  ASSERT_FALSE(broken);
+  EXPECT_NE(broken.error().message.find("connection reset"), std::string::npos)
+      << broken.error().message;
+  // What arrived is kept under ingest/, nothing is visible, nothing is left unpacked.
+  const std::string partial = store_->content().PartialPath(blob);
+  ASSERT_TRUE(PathExists(partial));
+  EXPECT_EQ(archive_test::Slurp(partial), image.blobs[1].substr(0, cut));
+  EXPECT_FALSE(ResolveImage(*store_, "127.0.0.1:5000/team/app:v1"));
+  for (const std::string& f : Files()) EXPECT_EQ(f.find("layers/"), std::string::npos) << f;
+
+  registry_.break_after.clear();
+  auto resumed = Pull("127.0.0.1:5000/team/app:v1");
+  ASSERT_TRUE(resumed) << resumed.error().message;
+  // Only the rest was asked for, and the kept part is gone once the blob is in the store.
+  ASSERT_EQ(registry_.range_offsets.size(), 1u);
+  EXPECT_EQ(registry_.range_offsets[0], cut);
+  EXPECT_FALSE(PathExists(partial));
+  auto fsck = CheckStore(*store_, /*repair=*/false);
+  ASSERT_TRUE(fsck) << fsck.error().message;
+  EXPECT_TRUE(fsck->problems.empty()) << fsck->problems[0];
+}
+
+TEST_F(ImagePullTest, DamagedPartialDownloadIsDiscarded) {
+  TestImage image = MakeImage(true, "badpartial", true);
+  Publish(image, "team/app", "v1");
+  const Digest blob = Digest::Sha256Of(image.blobs[0]);
+  // A kept prefix whose bytes are not the blob's: the digest check fails, and the next pull
+  // starts from the beginning.
+  std::string wrong = image.blobs[0].substr(0, image.blobs[0].size() / 2);
+  wrong[wrong.size() - 1] ^= 0x55;
+  ASSERT_TRUE(WriteFileAtomic(store_->content().PartialPath(blob), wrong));
+  auto pulled = Pull("127.0.0.1:5000/team/app:v1");
+  ASSERT_FALSE(pulled);
+  EXPECT_FALSE(PathExists(store_->content().PartialPath(blob)));
+  auto again = Pull("127.0.0.1:5000/team/app:v1");
+  ASSERT_TRUE(again) << again.error().message;
+}
+
+TEST_F(ImagePullTest, CancelStopsThePullAndLeavesNothingVisible) {
+  TestImage image = MakeImage(true, "cancel", true);
+  Publish(image, "team/app", "v1");
+  SetCancelSignalForTesting(SIGINT);
+  auto pulled = Pull("127.0.0.1:5000/team/app:v1");
+  SetCancelSignalForTesting(0);
+  ASSERT_FALSE(pulled);
+  EXPECT_NE(pulled.error().message.find("cancelled by SIGINT"), std::string::npos)
+      << pulled.error().message;
+  EXPECT_FALSE(ResolveImage(*store_, "127.0.0.1:5000/team/app:v1"));
+  for (const std::string& f : Files()) {
+    EXPECT_EQ(f.find("layers/"), std::string::npos) << f;
+    EXPECT_EQ(f.find(".unpacking"), std::string::npos) << f;
+  }
+  auto after = Pull("127.0.0.1:5000/team/app:v1");
+  ASSERT_TRUE(after) << after.error().message;
+}
+
+TEST_F(ImagePullTest, FsckRepairSaysHowToPullARemovedImageAgain) {
+  TestImage image = MakeImage(true, "repair", true);
+  Publish(image, "team/app", "v1");
+  ASSERT_TRUE(Pull("127.0.0.1:5000/team/app:v1"));
+  std::string path = store_->content().BlobPath(Digest::Sha256Of(image.blobs[0]));
+  std::string bytes = archive_test::Slurp(path);
+  bytes[bytes.size() / 2] ^= 0x01;
+  ASSERT_TRUE(WriteFileAtomic(path, bytes));
+  auto report = CheckStore(*store_, /*repair=*/true);
+  ASSERT_TRUE(report) << report.error().message;
+  std::string all;
+  for (const std::string& r : report->repairs) all += r + "\n";
+  const std::string line = "removed damaged image " + image.id().str() +
+                           " (127.0.0.1:5000/team/app:v1); to get it back: strata pull "
+                           "127.0.0.1:5000/team/app:v1";
+  EXPECT_NE(all.find(line), std::string::npos) << all;
 }
 
 }  // namespace

@@ -61,12 +61,6 @@ struct PushContext {
     }
   }
 
-  Result<std::unique_ptr<Reader>> OpenStored(const Digest& digest) {
-    STRATA_ASSIGN(fd, store.content().OpenBlob(digest));
-    return std::unique_ptr<Reader>(
-        new FdReader(fd.release(), store.content().BlobPath(digest), /*owns=*/true));
-  }
-
   // Gets a blob with a known digest into the repository: already there (HEAD), mounted from a
   // sibling repository, or uploaded from the content store.
   Result<KnownBlobOutcome> PushKnown(BlobTask& task, size_t c) {
@@ -88,7 +82,10 @@ struct PushContext {
     if (!task.stored[c]) return KnownBlobOutcome::kUnavailable;
     const uint64_t total = static_cast<uint64_t>(blob.size);
     STRATA_TRY(client.UploadBlob(
-        target.repository, blob, [&] { return OpenStored(blob.digest); }, options.chunk_size,
+        target.repository, blob,
+        // Checked while it is sent: a damaged blob fails the upload before the registry has it.
+        [&] { return store.content().OpenVerified(blob.digest, static_cast<uint64_t>(blob.size)); },
+        options.chunk_size,
         [&](uint64_t done) { Report(task.id, LayerStatus::kPushing, done, total); }));
     Report(task.id, LayerStatus::kPushed);
     return KnownBlobOutcome::kInRepository;
@@ -224,7 +221,9 @@ Result<PushResult> PushImage(Store& store, const PushTarget& target, const Diges
     }
     task_of_layer[k] = found;
   }
-  STRATA_TRY(RunTasks(ctx, tasks));
+  if (auto pushed = RunTasks(ctx, tasks); !pushed) {
+    return Wrap("image " + image_id.str(), pushed.error());  // no manifest names a failed layer
+  }
 
   // The config, then the manifest.
   const bool oci = !reusable && options.compression == Compression::kZstd;

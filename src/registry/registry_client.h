@@ -82,6 +82,12 @@ class RegistryClient {
   // and fails (naming the blob) on a truncated body or after the retries are used up.
   virtual Result<std::unique_ptr<Reader>> GetBlob(const std::string& repo, const Descriptor& blob,
                                                   const ByteProgressFn& progress = nullptr) = 0;
+  // The same from byte `offset` on (a Range request; a registry without Range support sends it
+  // all and the first `offset` bytes are skipped), to continue a download an earlier attempt
+  // kept part of. Progress counts from the blob's start. The default reads and skips.
+  virtual Result<std::unique_ptr<Reader>> GetBlobFrom(const std::string& repo,
+                                                      const Descriptor& blob, uint64_t offset,
+                                                      const ByteProgressFn& progress = nullptr);
   // HEAD /v2/<repo>/blobs/<digest>: whether the repository has it.
   virtual Result<bool> BlobExists(const std::string& repo, const Digest& digest) = 0;
   // POST /v2/<repo>/blobs/uploads/?mount=<digest>&from=<from_repo>: true when the registry

@@ -5,10 +5,57 @@
 
 #include "image/chain_id.h"
 #include "image/image_config.h"
+#include "reference/reference.h"
 #include "store/image_delete.h"
 #include "store/layer_content.h"
 
 namespace strata {
+namespace {
+
+std::string Familiar(const std::string& name) {
+  auto parsed = ParseReference(name);
+  return parsed ? parsed->FamiliarString() : name;
+}
+
+// What to run to get a removed image back: a pull of the reference it came from (a tag or
+// digest of the repository its config was pulled from or pushed to), else a load.
+Result<std::string> RecoveryHint(Metadata& md, const Digest& id,
+                                 const std::vector<RefRecord>& refs) {
+  STRATA_ASSIGN(sources, md.BlobSources(id));
+  STRATA_ASSIGN(manifests, md.ImageManifests(id));
+  for (const BlobSource& source : sources) {
+    auto repo = ParseNormalizedNamed(source.registry + "/" + source.repository);
+    if (!repo) continue;
+    const std::string name = repo->Name();
+    std::optional<std::string> digest_ref;
+    for (const RefRecord& r : refs) {
+      if (r.repository != name) continue;
+      if (!r.is_digest) return "strata pull " + Familiar(r.name);
+      digest_ref = r.name;
+    }
+    if (digest_ref) return "strata pull " + Familiar(*digest_ref);
+    if (!manifests.empty()) {
+      return "strata pull " +
+             repo->NameOnly().WithDigest(manifests.front().digest).FamiliarString();
+    }
+  }
+  return std::string("re-load it from the archive it came from (strata load -i FILE)");
+}
+
+// "removed damaged image sha256:... (busybox:latest, busybox:1.36); to get it back: ..."
+Result<std::string> DescribeRemoval(Metadata& md, const Digest& id,
+                                    const std::vector<RefRecord>& refs) {
+  std::string tags;
+  for (const RefRecord& r : refs) {
+    if (r.is_digest) continue;
+    tags += (tags.empty() ? "" : ", ") + Familiar(r.name);
+  }
+  STRATA_ASSIGN(hint, RecoveryHint(md, id, refs));
+  return "removed damaged image " + id.str() + " (" + (tags.empty() ? "untagged" : tags) +
+         "); to get it back: " + hint;
+}
+
+}  // namespace
 
 Result<FsckReport> CheckStore(Store& store, bool repair) {
   STRATA_ASSIGN(lock, store.LockExclusive());
@@ -127,10 +174,11 @@ Result<FsckReport> CheckStore(Store& store, bool repair) {
     }
     for (const Digest& id : broken_images) {
       STRATA_ASSIGN(image_refs, md.RefsForImage(id));
+      STRATA_ASSIGN(removal, DescribeRemoval(md, id, image_refs));
       for (const RefRecord& r : image_refs) STRATA_TRY(md.DeleteRef(r.name));
       STRATA_TRY(md.DeleteImageManifests(id));
       STRATA_TRY(md.DeleteImage(id));
-      report.repairs.push_back("removed damaged image " + id.str());
+      report.repairs.push_back(removal);
     }
     for (const Digest& c : bad_chains) {
       STRATA_TRY(md.DeleteLayer(c));

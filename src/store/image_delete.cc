@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <filesystem>
 #include <set>
 
 #include "reference/reference.h"
@@ -11,6 +12,21 @@
 
 namespace strata {
 namespace {
+
+// Bytes of the regular files under `dir` (best effort).
+uint64_t TreeSize(const std::string& dir) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code size_ec;
+    if (it->is_regular_file(size_ec) && !it->is_symlink(size_ec)) {
+      const auto size = it->file_size(size_ec);
+      if (!size_ec) total += size;
+    }
+  }
+  return total;
+}
 
 std::string FamiliarRef(const RefRecord& ref) {
   auto parsed = ParseReference(ref.name);
@@ -112,7 +128,11 @@ Result<DeleteReport> CollectGarbageLocked(Store& store, DeleteReport report) {
       if (name != "." && name != ".." && !live_cache_ids.count(name)) stale.push_back(name);
     }
     ::closedir(d);
-    for (const std::string& name : stale) STRATA_TRY(RemoveAll(layers_dir + "/" + name));
+    for (const std::string& name : stale) {
+      // Counted, so that the reclaimed space includes what an interrupted unpack left.
+      report.reclaimed_bytes += static_cast<int64_t>(TreeSize(layers_dir + "/" + name));
+      STRATA_TRY(RemoveAll(layers_dir + "/" + name));
+    }
   }
   STRATA_ASSIGN(all_blobs, content.List());
   for (const Digest& blob : all_blobs) {
@@ -121,7 +141,8 @@ Result<DeleteReport> CollectGarbageLocked(Store& store, DeleteReport report) {
     if (size) report.reclaimed_bytes += static_cast<int64_t>(*size);
     STRATA_TRY(content.Delete(blob));
   }
-  STRATA_TRY(content.CleanIngest(3600));
+  STRATA_ASSIGN(ingest_freed, content.CleanIngest(kIngestKeepSeconds, kPartialKeepSeconds));
+  report.reclaimed_bytes += static_cast<int64_t>(ingest_freed);
   return report;
 }
 

@@ -33,8 +33,15 @@ Result<DeleteReport> RemoveImage(Store& store, const std::string& name, bool for
 // deleted image go too.
 Result<DeleteReport> PruneImages(Store& store, bool all, const PruneFilter& filter = {});
 
+// How long gc leaves files in ingest/: temporary files of blobs being written (those of a crashed
+// or killed process), and the partial downloads a broken or cancelled pull keeps so that the
+// next pull of the same blob continues where it stopped.
+constexpr int64_t kIngestKeepSeconds = 3600;
+constexpr int64_t kPartialKeepSeconds = 24 * 3600;
+
 // Removes layers no image uses, blobs nothing names, unpacked directories of removed layers and
-// ingest leftovers older than an hour. Caller must hold the exclusive lock.
+// ingest leftovers (see above). Caller must hold the exclusive lock. reclaimed_bytes counts
+// every file removed.
 Result<DeleteReport> CollectGarbage(Store& store);
 
 }  // namespace strata

@@ -5,38 +5,87 @@
 namespace strata {
 namespace {
 
-// Decompresses a stored blob and checks the result against the diffID at the end.
+std::string DamagedLayer(const Digest& diff_id, const Digest& blob, const std::string& what) {
+  return "layer " + diff_id.str() + ": its stored compressed blob " + blob.str() + " " + what +
+         "; run `strata fsck` to see what it damages (`strata fsck --repair` removes those images)";
+}
+
+// Decompresses a stored blob (itself read through ContentStore::OpenVerified) and checks the
+// result against the diffID: when the tar size is known, before the last byte is handed out,
+// else at the end.
 class VerifiedLayerReader : public Reader {
  public:
-  VerifiedLayerReader(std::unique_ptr<FdReader> file, Digest diff_id)
-      : file_(std::move(file)), diff_id_(std::move(diff_id)) {}
+  VerifiedLayerReader(std::unique_ptr<Reader> file, const LayerTarSource& source)
+      : file_(std::move(file)), blob_(*file_), source_(source) {}
   Status Init() {
-    STRATA_ASSIGN(plain, AutoDecompress(*file_));
-    plain_ = std::move(plain);
+    auto plain = AutoDecompress(blob_);
+    if (!plain)
+      return Fail(DamagedLayer(source_.diff_id, *source_.compressed,
+                               "cannot be read: " + plain.error().message));
+    plain_ = std::move(*plain);
     return {};
   }
   Result<size_t> Read(char* buffer, size_t size) override {
-    STRATA_ASSIGN(n, plain_->Read(buffer, size));
-    if (n > 0) {
-      hasher_.Update(buffer, n);
-      return n;
+    if (checked_) return 0;
+    auto n = plain_->Read(buffer, size);
+    if (!n) return Fail(Explain(n.error().message));
+    read_ += *n;
+    hasher_.Update(buffer, *n);
+    if (*n > 0 && (source_.tar_size < 0 || read_ < static_cast<uint64_t>(source_.tar_size))) {
+      return *n;
     }
-    if (!checked_) {
-      checked_ = true;
-      Digest got = hasher_.Finish();
-      if (got != diff_id_) {
-        return Fail("layer " + diff_id_.str() + ": its stored compressed form decompresses to " +
-                    got.str());
-      }
-    }
-    return 0;
+    STRATA_TRY(Check());
+    return *n;
   }
 
  private:
-  std::unique_ptr<FdReader> file_;
+  // The compressed blob, remembering whether reading it failed (its own digest check, which
+  // explains itself) rather than decompressing it.
+  class BlobReader : public Reader {
+   public:
+    explicit BlobReader(Reader& file) : file_(file) {}
+    Result<size_t> Read(char* buffer, size_t size) override {
+      auto n = file_.Read(buffer, size);
+      failed = failed || !n;
+      return n;
+    }
+    bool failed = false;
+
+   private:
+    Reader& file_;
+  };
+
+  std::string Explain(const std::string& message) const {
+    if (blob_.failed) return "layer " + source_.diff_id.str() + ": " + message;
+    return DamagedLayer(source_.diff_id, *source_.compressed, "cannot be decompressed: " + message);
+  }
+  Status Check() {
+    checked_ = true;
+    auto rest = Drain(*plain_);  // to the end of the compressed stream
+    if (!rest) return Fail(Explain(rest.error().message));
+    auto tail = Drain(blob_);  // to the end of the blob, which checks its own digest
+    if (!tail) return Fail(Explain(tail.error().message));
+    if (*rest > 0) {
+      return Fail(DamagedLayer(
+          source_.diff_id, *source_.compressed,
+          "decompresses to more than the " + std::to_string(source_.tar_size) + " bytes recorded"));
+    }
+    Digest got = hasher_.Finish();
+    if (got != source_.diff_id ||
+        (source_.tar_size >= 0 && read_ != static_cast<uint64_t>(source_.tar_size))) {
+      return Fail(
+          DamagedLayer(source_.diff_id, *source_.compressed,
+                       "decompresses to " + got.str() + " (" + std::to_string(read_) + " bytes)"));
+    }
+    return {};
+  }
+
+  std::unique_ptr<Reader> file_;
+  BlobReader blob_;
   std::unique_ptr<Reader> plain_;
-  Digest diff_id_;
+  LayerTarSource source_;
   Hasher hasher_;
+  uint64_t read_ = 0;
   bool checked_ = false;
 };
 
@@ -66,22 +115,18 @@ Result<int64_t> LayerTarSize(Store& store, const Digest& diff_id) {
 }
 
 Result<LayerTarSource> FindLayerTar(Store& store, const Digest& diff_id) {
-  if (store.content().Exists(diff_id)) return LayerTarSource{diff_id, std::nullopt};
+  if (store.content().Exists(diff_id)) return LayerTarSource{diff_id, std::nullopt, -1};
   STRATA_ASSIGN(compressed, CompressedLayerBlob(store, diff_id));
   if (!compressed) return Fail("layer " + diff_id.str() + " is missing from the store");
-  return LayerTarSource{diff_id, compressed};
+  STRATA_ASSIGN(record, store.metadata().FindLayerByDiffId(diff_id));
+  return LayerTarSource{diff_id, compressed, record ? record->tar_size : -1};
 }
 
 Result<std::unique_ptr<Reader>> OpenLayerTar(const ContentStore& content,
                                              const LayerTarSource& source) {
-  if (!source.compressed) {
-    STRATA_ASSIGN(fd, content.OpenBlob(source.diff_id));
-    return std::unique_ptr<Reader>(
-        new FdReader(fd.release(), content.BlobPath(source.diff_id), true));
-  }
-  STRATA_ASSIGN(fd, content.OpenBlob(*source.compressed));
-  auto file = std::make_unique<FdReader>(fd.release(), content.BlobPath(*source.compressed), true);
-  auto reader = std::make_unique<VerifiedLayerReader>(std::move(file), source.diff_id);
+  if (!source.compressed) return content.OpenVerified(source.diff_id);
+  STRATA_ASSIGN(file, content.OpenVerified(*source.compressed));
+  auto reader = std::make_unique<VerifiedLayerReader>(std::move(file), source);
   STRATA_TRY(reader->Init());
   return std::unique_ptr<Reader>(std::move(reader));
 }

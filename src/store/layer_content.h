@@ -24,8 +24,9 @@ Result<bool> HasLayerTar(Store& store, const Digest& diff_id);
 // The tar's size in bytes (from the layer records when only a compressed form is stored).
 Result<int64_t> LayerTarSize(Store& store, const Digest& diff_id);
 
-// A reader of the tar; when decompressing, it fails at the end unless the bytes hash to the
-// diffID.
+// A reader of the tar that fails, instead of handing out its last bytes, unless they hash to the
+// diffID (and a compressed form to its own digest): what it completes is verified. Errors name
+// the layer, the damaged blob and `strata fsck`.
 Result<std::unique_ptr<Reader>> OpenLayerTar(Store& store, const Digest& diff_id);
 
 // The same in two steps, for worker threads that must not touch the metadata database: find
@@ -33,6 +34,7 @@ Result<std::unique_ptr<Reader>> OpenLayerTar(Store& store, const Digest& diff_id
 struct LayerTarSource {
   Digest diff_id;
   std::optional<Digest> compressed;  // set when only the compressed form is stored
+  int64_t tar_size = -1;             // with `compressed`: the tar's recorded size, if known
 };
 Result<LayerTarSource> FindLayerTar(Store& store, const Digest& diff_id);
 Result<std::unique_ptr<Reader>> OpenLayerTar(const ContentStore& content,

@@ -142,6 +142,11 @@ Result<Metadata> Metadata::Open(const std::string& path) {
   return Metadata(std::move(db));
 }
 
+Result<Metadata> Metadata::OpenReadOnly(const std::string& path) {
+  STRATA_ASSIGN(db, Database::OpenReadOnly(path));
+  return Metadata(std::move(db));
+}
+
 Result<std::optional<LayerRecord>> Metadata::GetLayer(const Digest& chain_id) {
   STRATA_ASSIGN(
       s, db_.Prepare(std::string("SELECT ") + kLayerColumns + " FROM layers WHERE chain_id = ?"));

@@ -67,6 +67,8 @@ struct RefRecord {
 class Metadata {
  public:
   static Result<Metadata> Open(const std::string& path);
+  // An existing database, read without writing anything (see Database::OpenReadOnly).
+  static Result<Metadata> OpenReadOnly(const std::string& path);
 
   Database& db() { return db_; }
 

@@ -47,6 +47,9 @@ class Statement {
 class Database {
  public:
   static Result<Database> Open(const std::string& path);
+  // Without writing anything (no journal, no locks): for a store this process cannot write. A
+  // change another process makes meanwhile may be missed or seen half-done (the WAL is not read).
+  static Result<Database> OpenReadOnly(const std::string& path);
   Database(Database&& o) noexcept : db_(o.db_), path_(std::move(o.path_)) { o.db_ = nullptr; }
   Database(const Database&) = delete;
   ~Database();

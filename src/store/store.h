@@ -7,7 +7,8 @@
 //   layers/<cache-id>/   unpacked content of one layer (only when unpacked)
 //   lock                 flock: operations that add content hold it shared, gc holds it exclusive,
 //                        so gc never deletes a blob another process is about to reference
-// Several strata processes may open one store at once.
+// Several strata processes may open one store at once. A store this process cannot write (owned by
+// another user, on a read-only or full filesystem) opens for reading with StoreAccess::kReadOnly.
 #pragma once
 
 #include <memory>
@@ -32,27 +33,47 @@ class StoreLock {
   UniqueFd fd_;  // closing the descriptor releases the flock
 };
 
+enum class StoreAccess {
+  kReadWrite,
+  // For commands that only read (images, inspect, history, save, fsck): when the store cannot be
+  // opened for writing, it is opened without writing anything (no directories, no journal, no
+  // lock file): see Database::OpenReadOnly.
+  kReadOnly,
+};
+
 class Store {
  public:
-  static Result<std::unique_ptr<Store>> Open(const std::string& root);
+  // Creates the store if needed. Errors say why the store cannot be used (not writable by this
+  // user, no space left) and what to do.
+  static Result<std::unique_ptr<Store>> Open(const std::string& root,
+                                             StoreAccess access = StoreAccess::kReadWrite);
 
   const std::string& root() const { return root_; }
   ContentStore& content() { return content_; }
   Metadata& metadata() { return metadata_; }
   std::string LayerDir(const std::string& cache_id) const { return root_ + "/layers/" + cache_id; }
 
-  // Shared: adding content. Exclusive: removing unreferenced content (gc, rmi).
+  // True when opened read-only after a read-write open failed.
+  bool read_only() const { return read_only_; }
+
+  // Shared: adding content. Exclusive: removing unreferenced content (gc, rmi). A read-only
+  // store takes the shared lock only if it can open the lock file, and goes without otherwise.
   Result<StoreLock> LockShared() const;
   Result<StoreLock> LockExclusive() const;
 
  private:
-  Store(std::string root, ContentStore content, Metadata metadata)
-      : root_(std::move(root)), content_(std::move(content)), metadata_(std::move(metadata)) {}
+  Store(std::string root, ContentStore content, Metadata metadata, bool read_only = false)
+      : root_(std::move(root)),
+        content_(std::move(content)),
+        metadata_(std::move(metadata)),
+        read_only_(read_only) {}
+  static Result<std::unique_ptr<Store>> OpenReadWrite(const std::string& root);
   Result<StoreLock> Lock(int operation) const;
 
   std::string root_;
   ContentStore content_;
   Metadata metadata_;
+  bool read_only_ = false;
 };
 
 }  // namespace strata

@@ -38,6 +38,21 @@ TarEntry MakeEntry(const std::string& name, TarType type, int64_t mtime) {
   return e;
 }
 
+// "busybox:latest (sha256:...)", or the ID alone.
+std::string ImageName(const SaveRequest& request) {
+  if (request.tags.empty()) return request.image.str();
+  return request.tags.front().FamiliarString() + " (" + request.image.str() + ")";
+}
+
+Status CopyLayer(Store& store, const Digest& diff_id, TarWriter& tar) {
+  STRATA_ASSIGN(source, FindLayerTar(store, diff_id));
+  STRATA_ASSIGN(reader, OpenLayerTar(store.content(), source));
+  auto copied = tar.CopyContent(*reader);
+  // Errors of a compressed form name the layer already; those of the tar blob name the blob.
+  if (!copied && !source.compressed) return Wrap("layer " + diff_id.str(), copied.error());
+  return copied;
+}
+
 }  // namespace
 
 Result<std::vector<SaveRequest>> ResolveSaveArguments(Store& store,
@@ -89,6 +104,7 @@ Status SaveDockerArchive(Store& store, const std::vector<SaveRequest>& images, W
   STRATA_ASSIGN(lock, store.LockShared());
   std::vector<ArchiveItem> items;
   std::map<Digest, std::string> layer_paths;  // diffID -> "<v1id>/layer.tar" written first
+  std::map<Digest, std::string> layer_images;  // diffID -> the image it is written for (errors)
   std::set<std::string> dirs;
   nlohmann::ordered_json manifest = nlohmann::ordered_json::array();
   nlohmann::ordered_json repositories = nlohmann::ordered_json::object();
@@ -120,6 +136,7 @@ Status SaveDockerArchive(Store& store, const std::vector<SaveRequest>& images, W
         TarEntry file = MakeEntry(layer_path, TarType::kRegular, created);
         file.size = static_cast<int64_t>(size);
         items.push_back({{dir, "layer.tar"}, file, "", v1.diff_id});
+        layer_images[v1.diff_id] = ImageName(request);
         layer_paths[v1.diff_id] = layer_path;
       }
     }
@@ -162,8 +179,9 @@ Status SaveDockerArchive(Store& store, const std::vector<SaveRequest>& images, W
   for (ArchiveItem& item : items) {
     if (item.blob) {
       STRATA_TRY(tar.WriteHeader(item.entry));
-      STRATA_ASSIGN(reader, OpenLayerTar(store, *item.blob));
-      STRATA_TRY(tar.CopyContent(*reader));
+      // Verified while it is copied: a damaged layer fails the save before its last byte.
+      auto copied = CopyLayer(store, *item.blob, tar);
+      if (!copied) return Wrap("image " + layer_images[*item.blob], copied.error());
     } else {
       if (item.entry.type == TarType::kRegular) {
         item.entry.size = static_cast<int64_t>(item.content.size());

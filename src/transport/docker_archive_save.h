@@ -1,7 +1,9 @@
 // `save`: writes images as a docker-archive, in the layout Docker 20.10 writes (<v1id>/VERSION,
 // json, layer.tar; <config>.json; manifest.json; repositories) so that `docker load` gives the
 // same image IDs. Layer tars are copied straight from the content store: they are the exact
-// bytes the diffIDs name, so nothing is re-hashed or re-assembled.
+// bytes the diffIDs name, so nothing is re-assembled; they are hashed while copied, and a layer
+// whose bytes no longer match its diffID fails the save (naming the image, the layer and
+// `strata fsck`) before its last byte is written.
 #pragma once
 
 #include <string>

@@ -1,5 +1,6 @@
 // Load/save/delete/fsck through a real store in a temporary directory, on archives built here.
 #include <gtest/gtest.h>
+#include <sys/time.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -247,6 +248,29 @@ TEST_F(DockerArchiveTest, GcKeepsManifestsOfLiveImagesOnly) {
   EXPECT_TRUE(store_->metadata().ListImageManifests()->empty());
 }
 
+TEST_F(DockerArchiveTest, GcReportsWhatItReclaimsFromIngestAndLayersAndKeepsRecentPartials) {
+  const std::string root = dir_.path() + "/store";
+  // An abandoned unpack, a temporary file and a partial download of a day ago, a fresh partial.
+  ASSERT_TRUE(MakeDirs(root + "/layers/abc.unpacking/d"));
+  ASSERT_TRUE(WriteFileAtomic(root + "/layers/abc.unpacking/d/f", std::string(1000, 'u')));
+  ASSERT_TRUE(WriteFileAtomic(root + "/ingest/0123456789ab", std::string(200, 't')));
+  const std::string old_partial = root + "/ingest/partial-sha256-" + std::string(64, 'a');
+  const std::string new_partial = root + "/ingest/partial-sha256-" + std::string(64, 'b');
+  ASSERT_TRUE(WriteFileAtomic(old_partial, std::string(30, 'p')));
+  ASSERT_TRUE(WriteFileAtomic(new_partial, std::string(4, 'n')));
+  const time_t day_ago = ::time(nullptr) - kPartialKeepSeconds - 10;
+  struct timeval times[2] = {{day_ago, 0}, {day_ago, 0}};
+  ASSERT_EQ(::utimes((root + "/ingest/0123456789ab").c_str(), times), 0);
+  ASSERT_EQ(::utimes(old_partial.c_str(), times), 0);
+  auto lock = store_->LockExclusive();
+  auto report = CollectGarbage(*store_);
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->reclaimed_bytes, 1000 + 200 + 30);
+  EXPECT_FALSE(PathExists(old_partial));
+  EXPECT_TRUE(PathExists(new_partial));  // a repeated pull may still continue it
+  EXPECT_FALSE(PathExists(root + "/layers/abc.unpacking"));
+}
+
 TEST_F(DockerArchiveTest, SaveThenLoadGivesSameImage) {
   std::string l0 = Layer("a", "one\n");
   std::string config = Config({l0, l0}, "twice");  // the same layer twice: one layer.tar + link
@@ -291,6 +315,49 @@ TEST_F(DockerArchiveTest, SaveThenLoadGivesSameImage) {
   auto report = LoadDockerArchive(**second, again);
   ASSERT_TRUE(report) << report.error().message;
   EXPECT_EQ(report->images[0].id, Digest::Sha256Of(config));
+}
+
+TEST_F(DockerArchiveTest, SaveOfADamagedLayerFailsNamingImageLayerAndFsck) {
+  std::string l0 = Layer("a", std::string(50000, 'z'));
+  std::string config = Config({l0}, "damaged");
+  ASSERT_TRUE(Load(Archive({l0}, config, "damaged:1")));
+  const Digest diff_id = Digest::Sha256Of(l0);
+  std::string path = store_->content().BlobPath(diff_id);
+  std::string bytes = archive_test::Slurp(path);
+  bytes[bytes.size() / 2] ^= 0x20;
+  ASSERT_TRUE(WriteFileAtomic(path, bytes));
+  auto requests = ResolveSaveArguments(*store_, {"damaged:1"});
+  ASSERT_TRUE(requests);
+  StringWriter out;
+  auto saved = SaveDockerArchive(*store_, *requests, out);
+  ASSERT_FALSE(saved);
+  const std::string& msg = saved.error().message;
+  EXPECT_NE(msg.find("damaged:1"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("layer " + diff_id.str()), std::string::npos) << msg;
+  EXPECT_NE(msg.find("strata fsck"), std::string::npos) << msg;
+  // The layer's last bytes never reached the output.
+  EXPECT_LT(out.out.size(), l0.size() + 2048);
+}
+
+TEST_F(DockerArchiveTest, FsckRepairNamesEachRemovedImageAndHowToGetItBack) {
+  std::string shared = Layer("s", "shared\n");
+  std::string a = Config({shared}, "a"), b = Config({shared, Layer("b", "b\n")}, "b");
+  ASSERT_TRUE(Load(Archive({shared}, a, "first:1")));
+  ASSERT_TRUE(Load(Archive({shared, Layer("b", "b\n")}, b, "second:2")));
+  std::string path = store_->content().BlobPath(Digest::Sha256Of(shared));
+  std::string bytes = archive_test::Slurp(path);
+  bytes[10] ^= 0x01;
+  ASSERT_TRUE(WriteFileAtomic(path, bytes));
+  auto report = CheckStore(*store_, /*repair=*/true);
+  ASSERT_TRUE(report) << report.error().message;
+  std::string all;
+  for (const std::string& r : report->repairs) all += r + "\n";
+  for (const auto& [config, tag] :
+       std::vector<std::pair<std::string, std::string>>{{a, "first:1"}, {b, "second:2"}}) {
+    const std::string line = "removed damaged image " + Digest::Sha256Of(config).str() + " (" +
+                             tag + "); to get it back: re-load it from the archive";
+    EXPECT_NE(all.find(line), std::string::npos) << all;
+  }
 }
 
 TEST_F(DockerArchiveTest, RmiUntagsThenDeletesAndCollects) {

@@ -1,5 +1,7 @@
 #include "transport/store_transport.h"
 
+#include <sys/stat.h>
+
 #include <set>
 
 #include "archive/compression.h"
@@ -75,6 +77,33 @@ Result<ManifestBlob> GenerateManifest(Store& store, const ImageConfig& config, b
 
 namespace {
 
+// Remembers whether reading the input itself failed (as opposed to the bytes failing a check).
+class InputFailureReader : public Reader {
+ public:
+  explicit InputFailureReader(Reader& inner) : inner_(inner) {}
+  Result<size_t> Read(char* buffer, size_t size) override {
+    auto n = inner_.Read(buffer, size);
+    failed_ = failed_ || !n;
+    return n;
+  }
+  bool failed() const { return failed_; }
+
+ private:
+  Reader& inner_;
+  bool failed_ = false;
+};
+
+// After a failure: keeps what the writer got when the input broke off and a partial path is set.
+void KeepPartial(BlobWriter& writer, const InputFailureReader& input, const StageOptions& options) {
+  if (!input.failed() || options.partial_path.empty() || writer.size() == 0) return;
+  struct stat st;
+  if (::stat(options.partial_path.c_str(), &st) == 0 &&
+      static_cast<uint64_t>(st.st_size) >= writer.size()) {
+    return;  // an earlier attempt got further
+  }
+  (void)writer.KeepAs(options.partial_path);
+}
+
 Result<StagedBlob> StageLayerBlobOnce(const ContentStore& content, const Descriptor& blob,
                                       Reader& input, const StageOptions& options) {
   if (blob.digest.algorithm() != DigestAlgorithm::kSha256) {
@@ -82,7 +111,8 @@ Result<StagedBlob> StageLayerBlobOnce(const ContentStore& content, const Descrip
   }
   // The media type is not trusted (skopeo's dir: writes uncompressed layers as ...tar.gzip):
   // the first bytes decide.
-  PeekReader peek(input);
+  InputFailureReader source(input);
+  PeekReader peek(source);
   STRATA_ASSIGN(head, peek.Peek(6));
   if (DetectCompression(head) == Compression::kNone) {
     StageOptions keep = options;
@@ -102,6 +132,10 @@ Result<StagedBlob> StageLayerBlobOnce(const ContentStore& content, const Descrip
   TeeReader tee(peek, writer);
   auto staged = StageLayer(content, tee, options);
   if (!staged) {
+    if (source.failed()) {
+      KeepPartial(writer, source, options);
+      return tl::unexpected(staged.error());
+    }
     // Bad bytes from a source usually show up first as a decompression or tar error; when the
     // blob does not match its digest either, that is the cause worth naming.
     if (Drain(tee)) {
@@ -114,7 +148,10 @@ Result<StagedBlob> StageLayerBlobOnce(const ContentStore& content, const Descrip
     return tl::unexpected(staged.error());
   }
   StagedLayer layer = std::move(*staged);
-  STRATA_TRY(Drain(tee));
+  if (auto drained = Drain(tee); !drained) {
+    KeepPartial(writer, source, options);
+    return tl::unexpected(drained.error());
+  }
   STRATA_ASSIGN(digest, writer.Finish());
   if (digest != blob.digest) {
     return Fail("the blob does not match its digest: the content hashes to " + digest.str());
@@ -162,9 +199,8 @@ Result<std::unique_ptr<StoreImageSource>> StoreImageSource::Open(Store& store, c
 Result<std::unique_ptr<Reader>> StoreImageSource::GetBlob(const Descriptor& blob) {
   // A layer tar the store keeps only compressed is produced from that form.
   if (!store_.content().Exists(blob.digest)) return OpenLayerTar(store_, blob.digest);
-  STRATA_ASSIGN(fd, store_.content().OpenBlob(blob.digest));
-  return std::unique_ptr<Reader>(
-      new FdReader(fd.release(), store_.content().BlobPath(blob.digest), /*owns=*/true));
+  // Checked while it is read: a damaged blob fails the copy before its last byte.
+  return store_.content().OpenVerified(blob.digest, static_cast<uint64_t>(blob.size));
 }
 
 // --- StoreImageDestination -----------------------------------------------------------------------

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <vector>
 
+#include "util/cancel.h"
+
 namespace strata {
 
 Status ReadFull(Reader& reader, char* buffer, size_t size, const std::string& what) {
@@ -47,6 +49,8 @@ Result<size_t> FdReader::Read(char* buffer, size_t size) {
   for (;;) {
     ssize_t n = ::read(fd_, buffer, size);
     if (n >= 0) return static_cast<size_t>(n);
+    // A read blocked on a pipe or terminal ends when the user cancels (util/cancel.h).
+    if (errno == EINTR && CancelRequested()) return tl::unexpected(CancelledError());
     if (errno == EINTR) continue;
     return Fail("read " + name_ + ": " + std::strerror(errno));
   }
