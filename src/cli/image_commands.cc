@@ -302,16 +302,18 @@ void RegisterImageCommands(CLI::App& app, GlobalOptions& g) {
   struct RmiOptions {
     std::vector<std::string> names;
     bool force = false;
+    bool no_prune = false;
   };
   auto rmi_opts = std::make_shared<RmiOptions>();
   auto* rmi = app.add_subcommand("rmi", "Remove one or more images");
   rmi->add_option("IMAGE", rmi_opts->names)->required();
   rmi->add_flag("-f,--force", rmi_opts->force, "Force removal of the image");
+  rmi->add_flag("--no-prune", rmi_opts->no_prune, "Do not delete untagged parents");
   rmi->callback([&g, rmi_opts] {
     auto store = OpenStoreOrReport(g);
     if (!store) return;
     for (const std::string& name : rmi_opts->names) {
-      auto report = RemoveImage(*store, name, rmi_opts->force);
+      auto report = RemoveImage(*store, name, rmi_opts->force, !rmi_opts->no_prune);
       if (!report) {
         ReportError(g, report.error().message);
         continue;

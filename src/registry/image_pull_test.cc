@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
 
 #include "registry/fake_registry_test_util.h"
@@ -218,9 +219,11 @@ TEST_F(ImagePullTest, BrokenDownloadIsKeptAndTheNextPullResumesIt) {
   registry_.break_after.clear();
   auto resumed = Pull("127.0.0.1:5000/team/app:v1");
   ASSERT_TRUE(resumed) << resumed.error().message;
-  // Only the rest was asked for, and the kept part is gone once the blob is in the store.
-  ASSERT_EQ(registry_.range_offsets.size(), 1u);
-  EXPECT_EQ(registry_.range_offsets[0], cut);
+  // Only the rest was asked for, and the kept part is gone once the blob is in the store. (The
+  // other layer may have been cut off too when this one failed, and resumed in turn.)
+  const auto& offsets = registry_.range_offsets;
+  EXPECT_NE(std::find(offsets.begin(), offsets.end(), cut), offsets.end());
+  EXPECT_LE(offsets.size(), image.blobs.size());
   EXPECT_FALSE(PathExists(partial));
   auto fsck = CheckStore(*store_, /*repair=*/false);
   ASSERT_TRUE(fsck) << fsck.error().message;

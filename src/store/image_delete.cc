@@ -194,7 +194,8 @@ Status PruneImage(Metadata& md, const Digest& id, DeleteReport& report) {
 
 Result<DeleteReport> CollectGarbage(Store& store) { return CollectGarbageLocked(store, {}); }
 
-Result<DeleteReport> RemoveImage(Store& store, const std::string& name, bool force) {
+Result<DeleteReport> RemoveImage(Store& store, const std::string& name, bool force,
+                                 bool prune_parents) {
   STRATA_ASSIGN(lock, store.LockExclusive());
   Metadata& md = store.metadata();
   STRATA_ASSIGN(id, ResolveImage(store, name));
@@ -241,7 +242,7 @@ Result<DeleteReport> RemoveImage(Store& store, const std::string& name, bool for
                 " (cannot be forced) - image has dependent child images");
   }
   STRATA_TRY(DeleteImageRecord(md, id, report));
-  STRATA_TRY(PruneParents(md, record->parent, report));
+  if (prune_parents) STRATA_TRY(PruneParents(md, record->parent, report));
   STRATA_TRY(tx.Commit());
   return CollectGarbageLocked(store, std::move(report));
 }

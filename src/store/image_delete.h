@@ -24,8 +24,10 @@ struct DeleteReport {
 
 // `rmi NAME|ID`: a tag reference only untags unless it was the image's last reference; an ID
 // deletes the image (refusing one with several repository references unless forced, and one
-// with child images always); untagged, childless parents are pruned with it.
-Result<DeleteReport> RemoveImage(Store& store, const std::string& name, bool force);
+// with child images always); untagged, childless parents are pruned with it unless
+// `prune_parents` is false (`rmi --no-prune`).
+Result<DeleteReport> RemoveImage(Store& store, const std::string& name, bool force,
+                                 bool prune_parents = true);
 
 // `image prune`: dangling images (no tags, no children), or with `all` every image that is
 // tagged or has no children, among those `filter` selects; as docker, each goes with its

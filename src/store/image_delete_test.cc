@@ -224,5 +224,24 @@ TEST(PruneFilterTest, SelectsAsDockersMatchLabels) {
   EXPECT_FALSE(until.Selects(GoTime{1600000000, 500000001, 0}, std::nullopt));
 }
 
+// rmi of a child takes its untagged parents with it, as docker; --no-prune keeps them.
+TEST_F(PruneTest, RmiPrunesUntaggedParentsUnlessNoPrune) {
+  std::string l0 = Layer("p", 100), l1 = Layer("c", 10);
+  Digest parent = Add({.layers = {l0}});
+  Digest child = Add({.layers = {l0, l1}, .parent = parent, .tags = {"x/child:1"}});
+  auto kept = RemoveImage(*store_, "x/child:1", /*force=*/false, /*prune_parents=*/false);
+  ASSERT_TRUE(kept) << kept.error().message;
+  EXPECT_FALSE(Exists(child));
+  EXPECT_TRUE(Exists(parent));
+  EXPECT_FALSE(Has(*kept, "Deleted: " + parent.str()));
+
+  child = Add({.layers = {l0, l1}, .parent = parent, .tags = {"x/child:1"}});
+  auto pruned = RemoveImage(*store_, "x/child:1", /*force=*/false);
+  ASSERT_TRUE(pruned) << pruned.error().message;
+  EXPECT_FALSE(Exists(child));
+  EXPECT_FALSE(Exists(parent));
+  EXPECT_TRUE(Has(*pruned, "Deleted: " + parent.str()));
+}
+
 }  // namespace
 }  // namespace strata

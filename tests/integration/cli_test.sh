@@ -292,6 +292,23 @@ if command -v dockerd >/dev/null && [[ $(id -u) == 0 ]]; then
   assert_same_text "$(grep -E '^(untagged|deleted): ' <<<"$docker_out" | sort)" \
     "$(grep -E '^(untagged|deleted): ' <<<"$OUT" | sort)" "[$CASE] the same untagged/deleted lines"
   assert_eq "$(head -n 1 <<<"$docker_out")" "$(head -n 1 <<<"$OUT")" "[$CASE] the same header"
+
+  # rmi of a child whose parent lost its tag: the parent goes with it, unless --no-prune.
+  for flag in --no-prune ""; do
+    CASE="rmi $flag"
+    strata load -i "$FIX/parent.tar" >/dev/null
+    DOCKER_HOST=$PEER dk load -i "$FIX/parent.tar" >/dev/null
+    for step in "$FIXTURE_REPO/rich:1" "$FIXTURE_REPO/child:1"; do
+      want=$(DOCKER_HOST=$PEER dk rmi $flag "$step" 2>&1 | sort)
+      srun rmi $flag "$step"
+      assert_eq 0 "$RC" "[$CASE] strata rmi $flag $step: $ERR"
+      assert_same_text "$want" "$(sort <<<"$OUT")" "[$CASE] rmi $step: the same lines as docker"
+    done
+    assert_eq "$(DOCKER_HOST=$PEER dk images -a -q | sort)" "$(strata images -a -q | sort)" \
+      "[$CASE] the same images are left as in docker"
+    strata image prune -a -f >/dev/null
+    DOCKER_HOST=$PEER dk image prune -a -f >/dev/null
+  done
 else
   note "[$CASE] no dockerd (or not root): comparison with docker's prune not run"
 fi
