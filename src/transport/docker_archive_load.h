@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "store/store.h"
+#include "transport/image_transport.h"
 #include "util/io.h"
 #include "util/result.h"
 
@@ -29,6 +30,8 @@ struct LoadOptions {
   // Also unpack every new layer into the store while it is read (docker load leaves layers
   // unpacked, ready to run).
   bool unpack = false;
+  // Bytes of each layer member read so far (docker load's "Loading layer" bars).
+  BlobProgressFn progress;
 };
 
 Result<LoadReport> LoadDockerArchive(Store& store, Reader& archive,

@@ -85,7 +85,8 @@ Result<std::vector<SaveRequest>> ResolveSaveArguments(Store& store,
   return out;
 }
 
-Status SaveDockerArchive(Store& store, const std::vector<SaveRequest>& images, Writer& out) {
+Status SaveDockerArchive(Store& store, const std::vector<SaveRequest>& images, Writer& out,
+                         const BlobProgressFn& progress) {
   STRATA_ASSIGN(lock, store.LockShared());
   std::vector<ArchiveItem> items;
   std::map<Digest, std::string> layer_paths;  // diffID -> "<v1id>/layer.tar" written first
@@ -163,7 +164,9 @@ Status SaveDockerArchive(Store& store, const std::vector<SaveRequest>& images, W
     if (item.blob) {
       STRATA_TRY(tar.WriteHeader(item.entry));
       STRATA_ASSIGN(reader, OpenLayerTar(store, *item.blob));
-      STRATA_TRY(tar.CopyContent(*reader));
+      ProgressReader counted(*reader, progress, ProgressId(item.entry.name),
+                             static_cast<uint64_t>(item.entry.size));
+      STRATA_TRY(tar.CopyContent(counted));
     } else {
       if (item.entry.type == TarType::kRegular) {
         item.entry.size = static_cast<int64_t>(item.content.size());
