@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <map>
+#include <mutex>
+
 #include "archive/compression.h"
 #include "archive/tar_split.h"
 #include "archive/tar_writer.h"
@@ -187,6 +190,30 @@ TEST_F(MigrationTest, ImageAlreadyPresentGainsTheRootsTags) {
   ASSERT_EQ(again->messages.size(), 1u);
   EXPECT_EQ(again->messages[0], "The image other:1 already exists, renaming the old one with ID " +
                                     other.str() + " to empty string");
+}
+
+// Progress bars: every layer read reports its bytes under its diffID's 12 hex digits.
+TEST_F(MigrationTest, LayerProgressReportsEveryLayersBytes) {
+  Digest c1 = *Digest::Parse("sha256:" + std::string(64, '0'));
+  Digest c2 = c1;
+  const Digest d1 = AddCurrentLayer({{"etc/", ""}, {"etc/passwd", "root\n"}}, std::nullopt, &c1);
+  const Digest d2 = AddCurrentLayer({{"app", std::string(100000, 'x')}}, c1, &c2);
+  AddCurrentImage(Config({d1, d2}, "app"));
+  std::mutex mu;
+  std::map<std::string, uint64_t> last;
+  MigrationOptions options;
+  options.layer_progress = [&](const std::string& id, uint64_t current, uint64_t total) {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_EQ(total, 0u);
+    last[id] = current;
+  };
+  auto report = MigrateDockerRoot(*store_, src_, options);
+  ASSERT_TRUE(report) << report.error().message;
+  ASSERT_EQ(last.size(), 2u);
+  auto row = store_->metadata().GetLayer(c2);
+  ASSERT_TRUE(row && *row);
+  EXPECT_EQ(last[d2.hex().substr(0, 12)], static_cast<uint64_t>((*row)->tar_size));
+  EXPECT_GT(last[d1.hex().substr(0, 12)], 0u);
 }
 
 TEST_F(MigrationTest, ModifiedLayerFailsItsImagesOnly) {

@@ -88,7 +88,11 @@ Result<LoadReport> LoadArchiveFd(Store& store, int fd, const std::string& name,
                                  const LoadOptions& options) {
   FdReader raw(fd, name);
   const off_t start = ::lseek(fd, 0, SEEK_CUR);
-  if (start >= 0) {  // a file: its headers can be looked at first
+  char magic[6] = {};
+  const bool compressed =
+      start >= 0 && ::pread(fd, magic, sizeof magic, start) == static_cast<ssize_t>(sizeof magic) &&
+      DetectCompression(std::string_view(magic, sizeof magic)) != Compression::kNone;
+  if (start >= 0 && !compressed) {  // a tar file: its headers can be looked at first
     STRATA_ASSIGN(oci, IsOciArchiveFd(fd, static_cast<uint64_t>(start), name));
     if (oci) return LoadOciArchive(store, raw, options.progress);
     return LoadDockerArchive(store, raw, options);

@@ -23,10 +23,11 @@ Result<LoadReport> LoadOciArchive(Store& store, Reader& archive,
                                   const BlobProgressFn& progress = nullptr);
 
 // `load` of what `fd` holds (a file, or a stream such as a pipe on stdin): an OCI archive
-// (LoadOciArchive) or else a docker-archive (LoadDockerArchive). A regular file is told apart by
-// its tar headers; a stream whose first member belongs to an OCI layout (an OCI archive, or
-// Docker 25's save, whose manifest.json comes last) is first spooled to a scratch file; any
-// other stream is read once, as it comes. `name` is for messages.
+// (LoadOciArchive) or else a docker-archive (LoadDockerArchive). An uncompressed tar file is
+// told apart by its tar headers; a stream or compressed file whose first member belongs to an
+// OCI layout (an OCI archive, or Docker 25's save, whose manifest.json comes last) is first
+// spooled, decompressed, to a scratch file; anything else is read once, as it comes. `name` is
+// for messages.
 Result<LoadReport> LoadArchiveFd(Store& store, int fd, const std::string& name,
                                  const LoadOptions& options = {});
 

@@ -196,6 +196,13 @@ TEST_F(OciArchiveStoreTest, LoadArchiveFdReadsStreamsOfEitherFormat) {
   auto from_file = LoadArchiveFd(*store_, fd->get(), path);
   ASSERT_TRUE(from_file) << from_file.error().message;
   EXPECT_EQ(from_file->images[0].id, image.id());
+  // A gzip'd file.
+  transport_test::Put(dir_ / "x.tar.gz", transport_test::Gzip(Archive(other, {{}})));
+  auto gz = OpenRead(dir_ / "x.tar.gz");
+  ASSERT_TRUE(gz);
+  auto from_gz = LoadArchiveFd(*store_, gz->get(), dir_ / "x.tar.gz");
+  ASSERT_TRUE(from_gz) << from_gz.error().message;
+  EXPECT_EQ(from_gz->images[0].id, other.id());
   // A docker-archive from a stream: what `save` wrote.
   std::vector<SaveRequest> requests{{image.id(), {}}};
   StringWriter saved;
