@@ -115,7 +115,10 @@ class ArchiveReader {
     }
     StageOptions options;
     if (unpack_) options.unpack_dir = store_.LayerDir(RandomHexId()) + ".unpacking";
-    ProgressReader counted(peek, progress_, ProgressId(name), size);
+    // Bars for layers only: not for the 3-byte VERSION files of Docker 20.10's layout.
+    static const BlobProgressFn kNone;
+    const bool layer = name.ends_with("layer.tar") || name.starts_with("blobs/");
+    ProgressReader counted(peek, layer ? progress_ : kNone, ProgressId(name), size);
     auto staged = StageLayer(store_.content(), counted, options);
     if (staged) {
       m.layer.emplace(std::move(*staged));

@@ -464,6 +464,11 @@ out=$(on_pty "$STRATA" --root "$WORK/pty-root" load -i "$FIX/rich.tar" 2>&1) && 
 assert_eq 0 "$rc" "[$CASE] load on a terminal"
 assert_match "${BAR/VERB/Loading layer}" "$out" "[$CASE] load on a terminal: a 'Loading layer' bar per layer"
 assert_match "Loaded image: $R/rich:1" "$out" "[$CASE] ... then what it loaded"
+rows=$(grep -aoE '[0-9a-f]{12}: Loading layer' <<<"$out" | sort -u | wc -l)
+assert_eq "$(tar -tvf "$FIX/rich.tar" | grep -c '^-.*/layer\.tar$')" "$rows" \
+  "[$CASE] one row per layer.tar read"
+[[ $out != *" 3B/3B"* ]] && ok "[$CASE] no bar for the 3-byte VERSION members" ||
+  not_ok "[$CASE] a VERSION member got a bar"
 out=$("$STRATA" --root "$WORK/pipe-root" load -i "$FIX/rich.tar" 2>&1 | cat) || true
 assert_eq "Loaded image: $R/rich:1" "$out" "[$CASE] load into a pipe: no bars"
 out=$(on_pty "$STRATA" --root "$WORK/pty-root" save -o "$WORK/pty-save.tar" "$R/rich:1" 2>&1) || true
