@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/layer_progress_view.h"
 #include "layer/layer_unpack.h"
 #include "store/image_import.h"
 #include "transport/docker_archive_load.h"
@@ -36,14 +37,12 @@ void RunLoad(GlobalOptions& g, const LoadOptions& o) {
   } else if (::isatty(0)) {
     return ReportError(g, "requested load from stdin, but stdin is empty");
   }
-  FdReader file(fd ? fd.get() : 0, o.input.empty() ? "stdin" : o.input);
-  CancellableByUserReader reader(file);  // Ctrl-C: the load fails and removes what it staged
-  // An OCI archive without Docker's manifest.json goes to the OCI loader (files only: telling
-  // them apart takes a look at every tar header).
-  auto oci = fd ? IsOciArchiveFile(o.input) : Result<bool>(false);
-  auto report = oci && *oci
-                    ? LoadOciArchive(*store, reader)
-                    : LoadDockerArchive(*store, reader, strata::LoadOptions{.unpack = o.unpack});
+  // docker load's "Loading layer" bars, on a terminal only.
+  LayerProgressView view(stdout, /*push=*/false, o.quiet);
+  strata::LoadOptions options{.unpack = o.unpack, .progress = nullptr};
+  if (view.terminal()) options.progress = view.BytesCallback("Loading layer");
+  // An OCI archive without Docker's manifest.json goes to the OCI loader.
+  auto report = LoadArchiveFd(*store, fd ? fd.get() : 0, fd ? o.input : "stdin", options);
   if (!report) return ReportError(g, report.error().message);
   if (o.unpack) {
     UnpackLosses losses = report->unpack_losses;
@@ -70,10 +69,14 @@ struct SaveOptions {
   std::vector<std::string> images;
 };
 
+// Per-layer bars on stderr when it is a terminal (stdout may be the archive).
 Status SaveArchive(Store& store, const SaveOptions& o, const std::vector<SaveRequest>& requests,
                    Writer& out) {
-  if (o.format == "oci") return SaveOciArchive(store, requests, out);
-  return SaveDockerArchive(store, requests, out);
+  LayerProgressView view(stderr, /*push=*/false, /*quiet=*/false);
+  BlobProgressFn progress;
+  if (view.terminal()) progress = view.BytesCallback("Saving layer");
+  if (o.format == "oci") return SaveOciArchive(store, requests, out, progress);
+  return SaveDockerArchive(store, requests, out, progress);
 }
 
 void RunSave(GlobalOptions& g, const SaveOptions& o) {

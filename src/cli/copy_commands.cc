@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/layer_progress_view.h"
 #include "registry/registry_access.h"
 #include "transport/image_copy.h"
 #include "transport/platform.h"
@@ -9,14 +10,29 @@
 namespace strata::cli {
 namespace {
 
-struct CopyOptions {
+struct CopyFlags {
   std::string source;
   std::string destination;
   bool quiet = false;
+  bool all = false;
   std::string platform;
+  std::optional<bool> src_tls_verify;
+  std::optional<bool> dest_tls_verify;
+  std::string src_creds;
+  std::string dest_creds;
 };
 
-void RunCopy(GlobalOptions& g, const CopyOptions& o) {
+// USER[:PASS], as skopeo's --src-creds.
+Result<Credentials> ParseCreds(const std::string& text, const char* flag) {
+  const auto colon = text.find(':');
+  Credentials c;
+  c.username = text.substr(0, colon);
+  if (colon != std::string::npos) c.password = text.substr(colon + 1);
+  if (c.username.empty()) return Fail(std::string(flag) + ": expected USER[:PASSWORD]");
+  return c;
+}
+
+void RunCopy(GlobalOptions& g, const CopyFlags& o) {
   auto from = ParseImageName(o.source);
   if (!from) return ReportError(g, from.error().message);
   auto to = ParseImageName(o.destination);
@@ -31,17 +47,38 @@ void RunCopy(GlobalOptions& g, const CopyOptions& o) {
     auto access = RegistryAccess::Open(g.registries_config);
     if (!access) return ReportError(g, access.error().message);
     registries = std::move(*access);
-    if (!o.platform.empty()) {
-      auto platform = ParsePlatform(o.platform);
-      if (!platform) return ReportError(g, platform.error().message);
-      registries->platform = *platform;
+    registries->source_options.tls_verify = o.src_tls_verify;
+    registries->destination_options.tls_verify = o.dest_tls_verify;
+    if (!o.src_creds.empty()) {
+      auto creds = ParseCreds(o.src_creds, "--src-creds");
+      if (!creds) return ReportError(g, creds.error().message);
+      registries->source_options.credentials = *creds;
+    }
+    if (!o.dest_creds.empty()) {
+      auto creds = ParseCreds(o.dest_creds, "--dest-creds");
+      if (!creds) return ReportError(g, creds.error().message);
+      registries->destination_options.credentials = *creds;
     }
   }
+  CopyOptions options;
+  options.all = o.all;
+  if (!o.platform.empty()) {
+    auto platform = ParsePlatform(o.platform);
+    if (!platform) return ReportError(g, platform.error().message);
+    options.platform = *platform;
+  }
+  // On a terminal each layer gets a progress bar instead of its "Copying blob" line.
+  LayerProgressView view(stdout, /*push=*/false, o.quiet);
+  if (view.terminal()) options.blob_progress = view.BytesCallback("Copying blob");
   ProgressFn progress;
   if (!o.quiet) {
-    progress = [](const std::string& line) { std::cout << line << "\n" << std::flush; };
+    const bool bars = view.terminal();
+    progress = [bars](const std::string& line) {
+      if (bars && line.starts_with("Copying blob") && !line.ends_with("already exists")) return;
+      std::cout << line << "\n" << std::flush;
+    };
   }
-  auto result = CopyImage(store.get(), *from, *to, progress, registries.get());
+  auto result = CopyImage(store.get(), *from, *to, progress, registries.get(), options);
   if (!result) return ReportError(g, result.error().message);
   for (const std::string& m : result->messages) std::cout << m << "\n";
 }
@@ -49,7 +86,7 @@ void RunCopy(GlobalOptions& g, const CopyOptions& o) {
 }  // namespace
 
 void RegisterCopyCommands(CLI::App& app, GlobalOptions& g) {
-  auto options = std::make_shared<CopyOptions>();
+  auto options = std::make_shared<CopyFlags>();
   auto* c = app.add_subcommand(
       "copy",
       "Copy an image between transports: docker://NAME, docker-archive:PATH[:REF], "
@@ -58,8 +95,27 @@ void RegisterCopyCommands(CLI::App& app, GlobalOptions& g) {
   c->add_option("DESTINATION-IMAGE", options->destination, "Where to copy it")->required();
   c->add_flag("-q,--quiet", options->quiet, "Suppress output information when copying images");
   c->add_option("--platform", options->platform,
-                "os/arch[/variant] to pick from a docker:// index (default: this host)");
-  c->callback([&g, options] { RunCopy(g, *options); });
+                "os/arch[/variant] to pick from a multi-platform index (default: this host)");
+  c->add_flag("-a,--all", options->all,
+              "Copy a multi-platform index and every image in it (oci:, oci-archive:, docker://)");
+  // skopeo's boolean flags: --src-tls-verify, --src-tls-verify=false; unset keeps the policy's.
+  auto src_verify = std::make_shared<bool>(true);
+  auto dest_verify = std::make_shared<bool>(true);
+  auto* sv = c->add_flag("--src-tls-verify", *src_verify,
+                         "Require HTTPS and verify certificates when talking to the source "
+                         "registry (=false: neither)");
+  auto* dv = c->add_flag("--dest-tls-verify", *dest_verify,
+                         "Require HTTPS and verify certificates when talking to the destination "
+                         "registry (=false: neither)");
+  c->add_option("--src-creds", options->src_creds,
+                "USERNAME[:PASSWORD] for accessing the source registry");
+  c->add_option("--dest-creds", options->dest_creds,
+                "USERNAME[:PASSWORD] for accessing the destination registry");
+  c->callback([&g, options, sv, dv, src_verify, dest_verify] {
+    if (sv->count() > 0) options->src_tls_verify = *src_verify;
+    if (dv->count() > 0) options->dest_tls_verify = *dest_verify;
+    RunCopy(g, *options);
+  });
 }
 
 }  // namespace strata::cli

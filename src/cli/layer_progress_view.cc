@@ -27,8 +27,16 @@ LayerProgressFn LayerProgressView::callback() {
   return [this](const LayerProgress& p) { Update(p); };
 }
 
+BlobProgressFn LayerProgressView::BytesCallback(std::string verb) {
+  return [this, verb = std::move(verb)](const std::string& id, uint64_t current, uint64_t total) {
+    Update(LayerProgress{id, LayerStatus::kDownloading, current, total, verb});
+  };
+}
+
 std::string LayerProgressView::Line(const LayerProgress& p) const {
-  std::string line = p.id + ": " + LayerStatusText(p, push_);
+  // A byte-count row (BytesCallback) carries its verb in `detail`.
+  const bool verb = p.status == LayerStatus::kDownloading && !p.detail.empty();
+  std::string line = p.id + ": " + (verb ? p.detail : LayerStatusText(p, push_));
   if (HasBytes(p.status) && p.current > 0) {
     if (p.total > 0) {
       // docker's 50-column bar: "[=====>      ]"
@@ -73,7 +81,8 @@ void LayerProgressView::Update(const LayerProgress& p) {
     Row& r = rows_[row];
     const bool same_status = r.last.status == p.status;
     r.last = p;
-    if (same_status && HasBytes(p.status) && now - r.drawn < kRedrawInterval) return;
+    const bool finished = p.total > 0 && p.current == p.total;
+    if (same_status && HasBytes(p.status) && !finished && now - r.drawn < kRedrawInterval) return;
     r.drawn = now;
     Draw(row);
   }

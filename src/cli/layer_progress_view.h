@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "registry/transfer_progress.h"
+#include "transport/image_transport.h"
 
 namespace strata::cli {
 
@@ -19,7 +20,11 @@ class LayerProgressView {
   // `push` picks docker's push wording; `quiet` prints nothing.
   LayerProgressView(std::FILE* out, bool push, bool quiet);
   LayerProgressFn callback();
+  // For load, save, copy and migrate: byte counts become rows "<id>: <verb> [bar] cur/total"
+  // (docker load's "Loading layer") on a terminal; elsewhere they print nothing.
+  BlobProgressFn BytesCallback(std::string verb);
   void Update(const LayerProgress& progress);
+  bool terminal() const { return terminal_ && !quiet_; }
 
  private:
   struct Row {

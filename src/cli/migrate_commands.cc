@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/layer_progress_view.h"
 #include "image/docker_units.h"
 #include "migrate/migration.h"
 
@@ -51,7 +52,9 @@ void RegisterMigrateCommands(CLI::App& app, GlobalOptions& g) {
     auto store = OpenStoreOrReport(g);
     if (!store) return;
     const auto start = std::chrono::steady_clock::now();
-    const bool terminal = ::isatty(2) == 1 && !o->quiet;
+    // Per-layer bars when stdout is a terminal; else a one-line count when stderr is.
+    LayerProgressView view(stdout, /*push=*/false, o->quiet);
+    const bool terminal = ::isatty(2) == 1 && !o->quiet && !view.terminal();
     std::mutex mu;
     MigrationProgressFn progress;
     if (terminal) {
@@ -62,7 +65,9 @@ void RegisterMigrateCommands(CLI::App& app, GlobalOptions& g) {
         std::fflush(stderr);
       };
     }
-    MigrationOptions options{.dry_run = o->dry_run, .jobs = o->jobs, .driver = o->driver};
+    MigrationOptions options{
+        .dry_run = o->dry_run, .jobs = o->jobs, .driver = o->driver, .layer_progress = nullptr};
+    if (view.terminal()) options.layer_progress = view.BytesCallback("Reading layer");
     auto report = MigrateDockerRoot(*store, o->from_docker, options, progress);
     if (terminal) std::fprintf(stderr, "\r\033[K");
     if (!report)

@@ -31,7 +31,25 @@ struct LayerJob {
   bool done = false;
 };
 
-Result<StagedLayer> StageFromSource(const ContentStore& content, const PlannedLayer& layer) {
+// The 12 hex digits a progress row names a layer by: its recorded diffID, else the last long
+// hex word of its description.
+std::string LayerProgressId(const PlannedLayer& layer) {
+  if (layer.recorded_diff_id) return layer.recorded_diff_id->hex().substr(0, 12);
+  std::string best;
+  std::string word;
+  for (char c : layer.source + " ") {
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) {
+      word += c;
+      continue;
+    }
+    if (word.size() >= 12) best = word.substr(0, 12);
+    word.clear();
+  }
+  return best.empty() ? layer.source : best;
+}
+
+Result<StagedLayer> StageFromSource(const ContentStore& content, const PlannedLayer& layer,
+                                    const BlobProgressFn& progress) {
   if (layer.kind == PlannedLayer::Source::kAufsBranch) {
     return StageDirectory(content, layer.files_dir, DirTarOptions{.skip_aufs_metadata = true});
   }
@@ -42,12 +60,15 @@ Result<StagedLayer> StageFromSource(const ContentStore& content, const PlannedLa
     });
   }
   STRATA_ASSIGN(assembler, TarSplitAssembler::Open(layer.tar_split, layer.files_dir));
-  return StageLayer(content, *assembler);
+  if (!progress) return StageLayer(content, *assembler);
+  ProgressReader counted(*assembler, progress, LayerProgressId(layer), 0);
+  return StageLayer(content, counted);
 }
 
-Result<StagedLayer> ReadLayer(const ContentStore& content, const PlannedLayer& layer) {
+Result<StagedLayer> ReadLayer(const ContentStore& content, const PlannedLayer& layer,
+                              const BlobProgressFn& progress) {
   if (!layer.problem.empty()) return Fail(layer.problem);
-  STRATA_ASSIGN(staged, StageFromSource(content, layer));
+  STRATA_ASSIGN(staged, StageFromSource(content, layer, progress));
   if (layer.recorded_diff_id && staged.diff_id != *layer.recorded_diff_id) {
     return Fail("its files reassemble to " + staged.diff_id.str() + " but Docker recorded " +
                 layer.recorded_diff_id->str() + ": the files under " + layer.files_dir +
@@ -61,8 +82,12 @@ Result<StagedLayer> ReadLayer(const ContentStore& content, const PlannedLayer& l
 class LayerReaders {
  public:
   LayerReaders(const ContentStore& content, std::vector<LayerJob>& jobs, int workers,
-               const MigrationProgressFn& progress)
-      : content_(content), jobs_(jobs), workers_(workers), progress_(progress) {
+               const MigrationProgressFn& progress, const BlobProgressFn& layer_progress)
+      : content_(content),
+        jobs_(jobs),
+        workers_(workers),
+        progress_(progress),
+        layer_progress_(layer_progress) {
     state_.layers_total = jobs.size();
   }
   ~LayerReaders() { Stop(); }
@@ -87,7 +112,7 @@ class LayerReaders {
 
  private:
   Status Run(size_t i) {
-    auto staged = ReadLayer(content_, *jobs_[i].planned);
+    auto staged = ReadLayer(content_, *jobs_[i].planned, layer_progress_);
     std::lock_guard<std::mutex> lock(mu_);
     LayerJob& job = jobs_[i];
     if (staged) {
@@ -107,6 +132,7 @@ class LayerReaders {
   std::vector<LayerJob>& jobs_;
   int workers_;
   const MigrationProgressFn& progress_;
+  const BlobProgressFn& layer_progress_;
   std::mutex mu_;
   std::condition_variable cv_;
   MigrationProgress state_;
@@ -145,6 +171,31 @@ class LegacyState {
   std::string dir_, path_;
   nlohmann::json map_ = nlohmann::json::object();
 };
+
+std::string TagMovedMessage(const CommitEvent& ev) {
+  return "The image " + ev.tag + " already exists, renaming the old one with ID " +
+         ev.old_image.str() + " to empty string";
+}
+
+// Points `tags` at an image already in the store, in one transaction, as a commit of it would;
+// returns the tags that moved away from another image.
+Result<std::vector<CommitEvent>> AddTags(Metadata& md, const Digest& id,
+                                         const std::vector<Reference>& tags) {
+  std::vector<CommitEvent> events;
+  if (tags.empty()) return events;
+  STRATA_ASSIGN(tx, Transaction::Begin(md.db()));
+  bool changed = false;
+  for (const Reference& tag : tags) {
+    STRATA_ASSIGN(old, md.GetRef(tag.String()));
+    if (old && old->image_id == id) continue;
+    if (old) events.push_back({CommitEvent::kTagMoved, tag.FamiliarString(), old->image_id});
+    STRATA_TRY(PutReference(md, tag, id));
+    changed = true;
+  }
+  if (changed) STRATA_TRY(md.SetLastTagTime(id, NowRfc3339Nano()));
+  STRATA_TRY(tx.Commit());
+  return events;
+}
 
 std::string LayoutName(const MigrationPlan& plan) {
   return plan.layout == MigrationPlan::Layout::kCurrent
@@ -252,7 +303,7 @@ Result<MigrationReport> MigrateDockerRoot(Store& store, const std::string& data_
   // Migration writes gigabytes of layers and nothing else: direct writes spare the CPU that
   // copying them into the page cache would take (see BlobWriteMode).
   store.content().set_write_mode(BlobWriteMode::kDirect);
-  LayerReaders readers(store.content(), jobs, workers, progress);
+  LayerReaders readers(store.content(), jobs, workers, progress, options.layer_progress);
   readers.Start();
 
   std::vector<std::string> config_of(n);  // legacy: children continue their parent's config
@@ -272,6 +323,13 @@ Result<MigrationReport> MigrateDockerRoot(Store& store, const std::string& data_
       continue;
     }
     if (present[i]) {
+      // The image stays as it is and gains the names it has in the data root.
+      auto events = AddTags(md, *image_id[i], image.references);
+      if (!events) {
+        fail(i, events.error().message);
+        continue;
+      }
+      for (const CommitEvent& ev : *events) report.messages.push_back(TagMovedMessage(ev));
       report.migrated.push_back({image.source, image_id[i], image.names, true});
       continue;
     }
@@ -340,11 +398,7 @@ Result<MigrationReport> MigrateDockerRoot(Store& store, const std::string& data_
       fail(i, events.error().message);
       continue;
     }
-    for (const CommitEvent& ev : *events) {
-      report.messages.push_back("The image " + ev.tag +
-                                " already exists, renaming the old one with ID " +
-                                ev.old_image.str() + " to empty string");
-    }
+    for (const CommitEvent& ev : *events) report.messages.push_back(TagMovedMessage(ev));
     image_id[i] = id;
     if (legacy) {
       config_of[i] = batch[0].config_bytes;

@@ -16,6 +16,7 @@
 #include "digest/digest.h"
 #include "migrate/migration_plan.h"
 #include "store/store.h"
+#include "transport/image_transport.h"
 #include "util/result.h"
 
 namespace strata {
@@ -24,6 +25,8 @@ struct MigrationOptions {
   bool dry_run = false;  // plan and report, read no layer, change nothing
   int jobs = 0;          // layers read at once; 0: one per CPU
   std::string driver;    // storage driver, when the data root has several
+  // Bytes of each layer read from a tar-split so far (progress bars; total unknown: 0).
+  BlobProgressFn layer_progress;
 };
 
 struct MigrationProgress {

@@ -3,11 +3,15 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <map>
+#include <mutex>
+
 #include "archive/compression.h"
 #include "archive/tar_split.h"
 #include "archive/tar_writer.h"
 #include "image/chain_id.h"
 #include "migrate/v1_image_config.h"
+#include "store/image_commit.h"
 #include "util/file.h"
 
 namespace strata {
@@ -149,6 +153,67 @@ TEST_F(MigrationTest, CurrentLayoutKeepsIdsTagsAndParents) {
   EXPECT_EQ(again->layers_read, 0u);
   ASSERT_EQ(again->migrated.size(), 2u);
   EXPECT_TRUE(again->migrated[0].already_present && again->migrated[1].already_present);
+}
+
+// An image the store already has (a load, an earlier migrate) keeps its tags and gains the
+// data root's; a tag the data root gives it that named another image moves, as on a commit.
+TEST_F(MigrationTest, ImageAlreadyPresentGainsTheRootsTags) {
+  Digest c1 = *Digest::Parse("sha256:" + std::string(64, '0'));
+  const Digest d1 = AddCurrentLayer({{"etc/", ""}, {"etc/passwd", "root\n"}}, std::nullopt, &c1);
+  const Digest id = AddCurrentImage(Config({d1}, "sh"));
+  const std::string repos = src_ + "/image/overlay2/repositories.json";
+  ASSERT_TRUE(WriteFileAtomic(
+      repos, R"({"Repositories":{"busybox":{"busybox:latest":")" + id.str() + R"("}}})"));
+  auto first = MigrateDockerRoot(*store_, src_, {});
+  ASSERT_TRUE(first) << first.error().message;
+  ASSERT_EQ(first->migrated.size(), 1u);
+
+  // "other:1" names some other image in the store; the data root now gives it to `id`.
+  const Digest other = *Digest::Parse("sha256:" + std::string(64, '1'));
+  ASSERT_TRUE(store_->metadata().PutImage(
+      ImageRecord{.id = other, .parent = {}, .top_layer = {}, .added_at = 0, .last_tag_time = {}}));
+  auto other_ref = ParseNormalizedNamed("other:1");
+  ASSERT_TRUE(other_ref);
+  ASSERT_TRUE(PutReference(store_->metadata(), *other_ref, other));
+  ASSERT_TRUE(WriteFileAtomic(repos, R"({"Repositories":{"me/app":{"me/app:2":")" + id.str() +
+                                         R"("},"other":{"other:1":")" + id.str() + R"("}}})"));
+  auto again = MigrateDockerRoot(*store_, src_, {});
+  ASSERT_TRUE(again) << again.error().message;
+  ASSERT_EQ(again->migrated.size(), 1u);
+  EXPECT_TRUE(again->migrated[0].already_present);
+  for (const char* tag :
+       {"docker.io/library/busybox:latest", "docker.io/me/app:2", "docker.io/library/other:1"}) {
+    auto ref = store_->metadata().GetRef(tag);
+    ASSERT_TRUE(ref && *ref) << tag << " is missing";
+    EXPECT_EQ((*ref)->image_id, id) << tag;
+  }
+  ASSERT_EQ(again->messages.size(), 1u);
+  EXPECT_EQ(again->messages[0], "The image other:1 already exists, renaming the old one with ID " +
+                                    other.str() + " to empty string");
+}
+
+// Progress bars: every layer read reports its bytes under its diffID's 12 hex digits.
+TEST_F(MigrationTest, LayerProgressReportsEveryLayersBytes) {
+  Digest c1 = *Digest::Parse("sha256:" + std::string(64, '0'));
+  Digest c2 = c1;
+  const Digest d1 = AddCurrentLayer({{"etc/", ""}, {"etc/passwd", "root\n"}}, std::nullopt, &c1);
+  const Digest d2 = AddCurrentLayer({{"app", std::string(100000, 'x')}}, c1, &c2);
+  AddCurrentImage(Config({d1, d2}, "app"));
+  std::mutex mu;
+  std::map<std::string, uint64_t> last;
+  MigrationOptions options;
+  options.layer_progress = [&](const std::string& id, uint64_t current, uint64_t total) {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_EQ(total, 0u);
+    last[id] = current;
+  };
+  auto report = MigrateDockerRoot(*store_, src_, options);
+  ASSERT_TRUE(report) << report.error().message;
+  ASSERT_EQ(last.size(), 2u);
+  auto row = store_->metadata().GetLayer(c2);
+  ASSERT_TRUE(row && *row);
+  EXPECT_EQ(last[d2.hex().substr(0, 12)], static_cast<uint64_t>((*row)->tar_size));
+  EXPECT_GT(last[d1.hex().substr(0, 12)], 0u);
 }
 
 TEST_F(MigrationTest, ModifiedLayerFailsItsImagesOnly) {

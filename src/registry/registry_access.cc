@@ -11,22 +11,39 @@ Result<std::unique_ptr<RegistryAccess>> RegistryAccess::Open(const std::string& 
   return std::unique_ptr<RegistryAccess>(new RegistryAccess(std::move(policy), retry));
 }
 
-Result<std::shared_ptr<RegistryClient>> RegistryAccess::Client(const RegistryEndpoint& endpoint) {
-  auto it = clients_.find(endpoint.host);
+Result<std::shared_ptr<RegistryClient>> RegistryAccess::Client(RegistryEndpoint endpoint,
+                                                               const SideOptions* side) {
+  std::string key = endpoint.host;
+  CredentialLookup credentials = CredentialStore().Lookup();
+  if (side != nullptr && !side->empty()) {
+    key += side == &source_options ? "#source" : "#destination";
+    if (side->tls_verify) endpoint.insecure = !*side->tls_verify;
+    if (side->credentials) {
+      credentials = [c = *side->credentials](const std::string&) {
+        return std::optional<Credentials>(c);
+      };
+    }
+  }
+  auto it = clients_.find(key);
   if (it != clients_.end()) return it->second;
-  STRATA_ASSIGN(client, RegistryClient::Create(endpoint, CredentialStore().Lookup(), retry_));
-  clients_[endpoint.host] = client;
+  STRATA_ASSIGN(client, RegistryClient::Create(endpoint, std::move(credentials), retry_));
+  clients_[key] = client;
   return client;
 }
 
-Result<std::vector<RegistryRoute>> RegistryAccess::PullRoutes(const Reference& name) {
+Result<std::vector<RegistryRoute>> RegistryAccess::Routes(const Reference& name,
+                                                          const SideOptions* side) {
   STRATA_ASSIGN(routes, policy_.PullRoutes(name));
   std::vector<RegistryRoute> out;
   for (const PolicyRoute& r : routes) {
-    STRATA_ASSIGN(client, Client(r.endpoint));
+    STRATA_ASSIGN(client, Client(r.endpoint, side));
     out.push_back(RegistryRoute{client, r.repository, r.endpoint.host, r.mirror});
   }
   return out;
+}
+
+Result<std::vector<RegistryRoute>> RegistryAccess::PullRoutes(const Reference& name) {
+  return Routes(name, nullptr);
 }
 
 Result<RegistryRoute> RegistryAccess::PushRoute(const Reference& name) {
@@ -77,9 +94,10 @@ Result<Reference> RegistryAccess::ResolveForPush(std::string_view text) {
   return resolution.candidates.front();
 }
 
-Result<std::unique_ptr<ImageSource>> RegistryAccess::OpenSource(const std::string& name) {
+Result<std::unique_ptr<ImageSource>> RegistryAccess::OpenSource(
+    const std::string& name, const std::optional<Platform>& platform) {
   STRATA_ASSIGN(ref, ResolveForPull(name));
-  STRATA_ASSIGN(routes, PullRoutes(ref));
+  STRATA_ASSIGN(routes, Routes(ref, &source_options));
   const std::string reference = ref.digest() ? ref.digest()->str() : ref.tag().value_or("latest");
   std::string failures;
   for (const RegistryRoute& route : routes) {
@@ -93,9 +111,10 @@ Result<std::unique_ptr<ImageSource>> RegistryAccess::OpenSource(const std::strin
 
 Result<std::unique_ptr<ImageDestination>> RegistryAccess::OpenDestination(const std::string& name) {
   STRATA_ASSIGN(ref, ResolveForPush(name));
-  STRATA_ASSIGN(route, PushRoute(ref));
+  STRATA_ASSIGN(r, policy_.PushRoute(ref));
+  STRATA_ASSIGN(client, Client(r.endpoint, &destination_options));
   return std::unique_ptr<ImageDestination>(
-      new RegistryImageDestination(route.client, route.repository, ref.tag().value_or("")));
+      new RegistryImageDestination(client, r.repository, ref.tag().value_or("")));
 }
 
 }  // namespace strata

@@ -47,19 +47,33 @@ class RegistryAccess : public RegistryOpener {
   // Where to push `name` (never a mirror).
   Result<RegistryRoute> PushRoute(const Reference& name);
 
-  Result<std::unique_ptr<ImageSource>> OpenSource(const std::string& name) override;
+  Result<std::unique_ptr<ImageSource>> OpenSource(const std::string& name,
+                                                  const std::optional<Platform>& platform) override;
   Result<std::unique_ptr<ImageDestination>> OpenDestination(const std::string& name) override;
 
-  std::optional<Platform> platform;  // for OpenSource on indexes; default: the host's
+  // skopeo copy's --src-tls-verify/--src-creds and --dest-* options: settings for the images
+  // OpenSource or OpenDestination opens only.
+  struct SideOptions {
+    // true: verify the registry's certificate even where the policy calls it insecure;
+    // false: do not verify it, and fall back to http (an insecure registry).
+    std::optional<bool> tls_verify;
+    std::optional<Credentials> credentials;  // instead of the credential store's
+    bool empty() const { return !tls_verify && !credentials; }
+  };
+  SideOptions source_options;
+  SideOptions destination_options;
 
  private:
   RegistryAccess(RegistryPolicy policy, RetryPolicy retry)
       : policy_(std::move(policy)), retry_(retry) {}
-  Result<std::shared_ptr<RegistryClient>> Client(const RegistryEndpoint& endpoint);
+  Result<std::shared_ptr<RegistryClient>> Client(RegistryEndpoint endpoint,
+                                                 const SideOptions* side = nullptr);
+  Result<std::vector<RegistryRoute>> Routes(const Reference& name, const SideOptions* side);
 
   RegistryPolicy policy_;
   RetryPolicy retry_;
-  std::map<std::string, std::shared_ptr<RegistryClient>> clients_;  // by host
+  // by host (and side, when a side has its own options)
+  std::map<std::string, std::shared_ptr<RegistryClient>> clients_;
 };
 
 }  // namespace strata

@@ -3,25 +3,42 @@
 #include "transport/platform.h"
 
 namespace strata {
+namespace {
+
+// An image manifest an index names, checked against the index's descriptor.
+Result<ManifestBlob> GetListedManifest(RegistryClient& client, const std::string& repository,
+                                       const Descriptor& d) {
+  STRATA_ASSIGN(manifest, client.GetManifest(repository, d.digest.str()));
+  if (static_cast<int64_t>(manifest.bytes.size()) != d.size) {
+    return Fail("manifest " + d.digest.str() + " has " + std::to_string(manifest.bytes.size()) +
+                " bytes, the index states " + std::to_string(d.size));
+  }
+  if (d.digest.algorithm() == DigestAlgorithm::kSha256 && manifest.digest() != d.digest) {
+    return Fail("manifest " + d.digest.str() + " hashes to " + manifest.digest().str());
+  }
+  return manifest;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<RegistryImageSource>> RegistryImageSource::Open(
     std::shared_ptr<RegistryClient> client, std::string repository, std::string reference,
     std::optional<Platform> platform) {
   STRATA_ASSIGN(top, client->GetManifest(repository, reference));
+  std::optional<ManifestBlob> index;
   if (IsIndexMediaType(top.media_type)) {
     STRATA_ASSIGN(entries, ParseIndex(top.bytes));
-    const Platform want = platform.value_or(HostPlatform());  // as a pull does
-    STRATA_ASSIGN(entry, SelectPlatform(entries, want.os, want.architecture, want.variant));
-    STRATA_ASSIGN(manifest, client->GetManifest(repository, entry.descriptor.digest.str()));
-    if (static_cast<int64_t>(manifest.bytes.size()) != entry.descriptor.size) {
-      return Fail("manifest " + entry.descriptor.digest.str() + " has " +
-                  std::to_string(manifest.bytes.size()) + " bytes, the index states " +
-                  std::to_string(entry.descriptor.size));
-    }
+    STRATA_ASSIGN(entry, SelectIndexEntry(entries, platform));  // as a pull does
+    STRATA_ASSIGN(manifest, GetListedManifest(*client, repository, entry.descriptor));
+    index = std::move(top);
     top = std::move(manifest);
   }
-  return std::unique_ptr<RegistryImageSource>(
-      new RegistryImageSource(std::move(client), std::move(repository), std::move(top)));
+  return std::unique_ptr<RegistryImageSource>(new RegistryImageSource(
+      std::move(client), std::move(repository), std::move(top), std::move(index)));
+}
+
+Result<ManifestBlob> RegistryImageSource::GetIndexedManifest(const Descriptor& manifest) {
+  return GetListedManifest(*client_, repository_, manifest);
 }
 
 Result<std::unique_ptr<Reader>> RegistryImageSource::GetBlob(const Descriptor& blob) {
@@ -65,6 +82,12 @@ Status RegistryImageDestination::PutBlob(const Descriptor& blob, BlobRole role, 
 
 Status RegistryImageDestination::PutManifest(const ManifestBlob& manifest) {
   manifest_ = manifest;
+  return {};
+}
+
+Status RegistryImageDestination::PutIndexedManifest(const ManifestBlob& manifest) {
+  STRATA_ASSIGN(digest, client_->PutManifest(repository_, manifest.digest().str(), manifest));
+  (void)digest;
   return {};
 }
 

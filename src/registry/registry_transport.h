@@ -24,16 +24,20 @@ class RegistryImageSource : public ImageSource {
                                                            std::optional<Platform> platform);
   Result<ManifestBlob> GetManifest() override { return manifest_; }
   Result<std::unique_ptr<Reader>> GetBlob(const Descriptor& blob) override;
+  Result<std::optional<ManifestBlob>> GetIndex() override { return index_; }
+  Result<ManifestBlob> GetIndexedManifest(const Descriptor& manifest) override;
 
  private:
   RegistryImageSource(std::shared_ptr<RegistryClient> client, std::string repository,
-                      ManifestBlob manifest)
+                      ManifestBlob manifest, std::optional<ManifestBlob> index)
       : client_(std::move(client)),
         repository_(std::move(repository)),
-        manifest_(std::move(manifest)) {}
+        manifest_(std::move(manifest)),
+        index_(std::move(index)) {}
   std::shared_ptr<RegistryClient> client_;
   std::string repository_;
   ManifestBlob manifest_;
+  std::optional<ManifestBlob> index_;  // when the reference named an index
 };
 
 class RegistryImageDestination : public ImageDestination {
@@ -48,6 +52,8 @@ class RegistryImageDestination : public ImageDestination {
   bool HasBlob(const Descriptor& blob) override;
   Status PutBlob(const Descriptor& blob, BlobRole role, Reader& content) override;
   Status PutManifest(const ManifestBlob& manifest) override;
+  bool CanStoreIndex() const override { return true; }
+  Status PutIndexedManifest(const ManifestBlob& manifest) override;
   Status Commit() override;
 
   // Set by Commit(): the digest the registry stored the manifest under.

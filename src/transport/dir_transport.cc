@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "image/image_config.h"
+#include "transport/platform.h"
 
 namespace strata {
 namespace {
@@ -33,7 +34,8 @@ Result<std::string> BlobFileName(const Digest& digest) {
 
 // --- DirSource -----------------------------------------------------------------------------------
 
-Result<std::unique_ptr<DirSource>> DirSource::Open(const std::string& dir) {
+Result<std::unique_ptr<DirSource>> DirSource::Open(const std::string& dir,
+                                                   const std::optional<Platform>& platform) {
   auto version = ReadFile(dir + "/version");
   if (!version) {
     if (!IsDirectory(dir)) return Fail("dir:" + dir + ": no such directory");
@@ -50,7 +52,7 @@ Result<std::unique_ptr<DirSource>> DirSource::Open(const std::string& dir) {
   if (IsIndexMediaType(*media_type)) {
     auto entries = ParseIndex(*bytes);
     if (!entries) return Wrap("dir:" + dir + "/manifest.json", entries.error());
-    auto chosen = SelectPlatform(*entries, "linux", HostGoArch(), HostGoVariant());
+    auto chosen = SelectIndexEntry(*entries, platform);
     if (!chosen) return Wrap("dir:" + dir + "/manifest.json", chosen.error());
     const Descriptor& d = chosen->descriptor;
     STRATA_ASSIGN(name, BlobFileName(d.digest));

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,7 +20,9 @@ inline constexpr std::string_view kDirTransportVersion = "Directory Transport Ve
 
 class DirSource : public ImageSource {
  public:
-  static Result<std::unique_ptr<DirSource>> Open(const std::string& dir);
+  // A manifest list is resolved to `platform` (default: this host's).
+  static Result<std::unique_ptr<DirSource>> Open(
+      const std::string& dir, const std::optional<Platform>& platform = std::nullopt);
   Result<ManifestBlob> GetManifest() override { return manifest_; }
   Result<std::unique_ptr<Reader>> GetBlob(const Descriptor& blob) override;
 

@@ -42,7 +42,8 @@ std::string Dirname(const std::string& path) {
 
 class ArchiveReader {
  public:
-  ArchiveReader(Store& store, bool unpack) : store_(store), unpack_(unpack) {}
+  ArchiveReader(Store& store, bool unpack, const BlobProgressFn& progress)
+      : store_(store), unpack_(unpack), progress_(progress) {}
   ~ArchiveReader() {
     // Directories unpacked for layers that were never committed.
     for (auto& [name, m] : members_) {
@@ -68,7 +69,7 @@ class ArchiveReader {
         continue;
       }
       if (entry->type != TarType::kRegular) continue;
-      STRATA_TRY(ReadMember(name, tar.content()));
+      STRATA_TRY(ReadMember(name, tar.content(), static_cast<uint64_t>(entry->content_size())));
     }
     return {};
   }
@@ -109,7 +110,7 @@ class ArchiveReader {
   }
 
  private:
-  Status ReadMember(const std::string& name, Reader& content) {
+  Status ReadMember(const std::string& name, Reader& content, uint64_t size) {
     PeekReader peek(content);
     STRATA_ASSIGN(head, peek.Peek(512));
     Member& m = members_[name];
@@ -125,7 +126,11 @@ class ArchiveReader {
     }
     StageOptions options;
     if (unpack_) options.unpack_dir = store_.LayerDir(RandomHexId()) + ".unpacking";
-    auto staged = StageLayer(store_.content(), peek, options);
+    // Bars for layers only: not for the 3-byte VERSION files of Docker 20.10's layout.
+    static const BlobProgressFn kNone;
+    const bool layer = name.ends_with("layer.tar") || name.starts_with("blobs/");
+    ProgressReader counted(peek, layer ? progress_ : kNone, ProgressId(name), size);
+    auto staged = StageLayer(store_.content(), counted, options);
     if (staged) {
       m.layer.emplace(std::move(*staged));
     } else {
@@ -136,6 +141,7 @@ class ArchiveReader {
 
   Store& store_;
   bool unpack_;
+  const BlobProgressFn& progress_;
   std::map<std::string, Member> members_;
 };
 
@@ -196,7 +202,7 @@ bool IsValidParent(const ImageConfig& child, const ImageConfig& parent) {
 
 Result<LoadReport> LoadDockerArchive(Store& store, Reader& archive, const LoadOptions& options) {
   STRATA_ASSIGN(lock, store.LockShared());
-  ArchiveReader reader(store, options.unpack);
+  ArchiveReader reader(store, options.unpack, options.progress);
   STRATA_TRY(reader.ReadAll(archive));
   auto manifest_bytes = reader.JsonMember("manifest.json");
   if (!manifest_bytes) {

@@ -11,6 +11,7 @@
 
 #include "archive/unpack.h"
 #include "store/store.h"
+#include "transport/image_transport.h"
 #include "util/io.h"
 #include "util/result.h"
 
@@ -31,6 +32,8 @@ struct LoadOptions {
   // Also unpack every new layer into the store while it is read (docker load leaves layers
   // unpacked, ready to run).
   bool unpack = false;
+  // Bytes of each layer member read so far (docker load's "Loading layer" bars).
+  BlobProgressFn progress;
 };
 
 Result<LoadReport> LoadDockerArchive(Store& store, Reader& archive,

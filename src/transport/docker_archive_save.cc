@@ -44,10 +44,12 @@ std::string ImageName(const SaveRequest& request) {
   return request.tags.front().FamiliarString() + " (" + request.image.str() + ")";
 }
 
-Status CopyLayer(Store& store, const Digest& diff_id, TarWriter& tar) {
+Status CopyLayer(Store& store, const Digest& diff_id, TarWriter& tar,
+                 const BlobProgressFn& progress, const std::string& progress_id, uint64_t size) {
   STRATA_ASSIGN(source, FindLayerTar(store, diff_id));
   STRATA_ASSIGN(reader, OpenLayerTar(store.content(), source));
-  auto copied = tar.CopyContent(*reader);
+  ProgressReader counted(*reader, progress, progress_id, size);
+  auto copied = tar.CopyContent(counted);
   // Errors of a compressed form name the layer already; those of the tar blob name the blob.
   if (!copied && !source.compressed) return Wrap("layer " + diff_id.str(), copied.error());
   return copied;
@@ -100,7 +102,8 @@ Result<std::vector<SaveRequest>> ResolveSaveArguments(Store& store,
   return out;
 }
 
-Status SaveDockerArchive(Store& store, const std::vector<SaveRequest>& images, Writer& out) {
+Status SaveDockerArchive(Store& store, const std::vector<SaveRequest>& images, Writer& out,
+                         const BlobProgressFn& progress) {
   STRATA_ASSIGN(lock, store.LockShared());
   std::vector<ArchiveItem> items;
   std::map<Digest, std::string> layer_paths;  // diffID -> "<v1id>/layer.tar" written first
@@ -180,7 +183,8 @@ Status SaveDockerArchive(Store& store, const std::vector<SaveRequest>& images, W
     if (item.blob) {
       STRATA_TRY(tar.WriteHeader(item.entry));
       // Verified while it is copied: a damaged layer fails the save before its last byte.
-      auto copied = CopyLayer(store, *item.blob, tar);
+      auto copied = CopyLayer(store, *item.blob, tar, progress, ProgressId(item.entry.name),
+                              static_cast<uint64_t>(item.entry.size));
       if (!copied) return Wrap("image " + layer_images[*item.blob], copied.error());
     } else {
       if (item.entry.type == TarType::kRegular) {

@@ -11,6 +11,7 @@
 
 #include "reference/reference.h"
 #include "store/store.h"
+#include "transport/image_transport.h"
 #include "util/io.h"
 #include "util/result.h"
 
@@ -26,6 +27,8 @@ struct SaveRequest {
 Result<std::vector<SaveRequest>> ResolveSaveArguments(Store& store,
                                                       const std::vector<std::string>& names);
 
-Status SaveDockerArchive(Store& store, const std::vector<SaveRequest>& images, Writer& out);
+// `progress` hears of the bytes of every layer.tar written.
+Status SaveDockerArchive(Store& store, const std::vector<SaveRequest>& images, Writer& out,
+                         const BlobProgressFn& progress = nullptr);
 
 }  // namespace strata

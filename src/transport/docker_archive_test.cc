@@ -205,7 +205,7 @@ TEST_F(DockerArchiveTest, LoadWithUnpackExtractsEachLayerOnce) {
   std::string l1 = upper.Build();
   std::string config = Config({l0, l1}, "unpack");
   StringReader in(Archive({l0, l1}, config, "unpack:1"));
-  auto report = LoadDockerArchive(*store_, in, LoadOptions{.unpack = true});
+  auto report = LoadDockerArchive(*store_, in, LoadOptions{.unpack = true, .progress = nullptr});
   ASSERT_TRUE(report) << report.error().message;
   auto layers = store_->metadata().ListLayers();
   ASSERT_EQ(layers->size(), 2u);

@@ -10,6 +10,7 @@
 #include "transport/docker_archive_save.h"
 #include "transport/oci_archive.h"
 #include "transport/oci_layout.h"
+#include "transport/platform.h"
 #include "transport/store_transport.h"
 
 namespace strata {
@@ -56,12 +57,13 @@ struct OpenedSource {
   std::unique_ptr<ImageSource> source;
 };
 
-Result<OpenedSource> OpenSource(Store* store, const ImageName& from, RegistryOpener* registries) {
+Result<OpenedSource> OpenSource(Store* store, const ImageName& from, RegistryOpener* registries,
+                                const std::optional<Platform>& platform) {
   OpenedSource out;
   switch (from.transport) {
     case Transport::kDocker: {
       if (registries == nullptr) return Fail("docker:// is not available here");
-      STRATA_ASSIGN(source, registries->OpenSource(from.ref));
+      STRATA_ASSIGN(source, registries->OpenSource(from.ref, platform));
       out.source = std::move(source);
       return out;
     }
@@ -107,17 +109,17 @@ Result<OpenedSource> OpenSource(Store* store, const ImageName& from, RegistryOpe
       return out;
     }
     case Transport::kOci: {
-      STRATA_ASSIGN(source, OciLayoutSource::Open(from.path, from.ref));
+      STRATA_ASSIGN(source, OciLayoutSource::Open(from.path, from.ref, platform));
       out.source = std::move(source);
       return out;
     }
     case Transport::kOciArchive: {
-      STRATA_ASSIGN(source, OciArchiveSource::Open(from.path, from.ref));
+      STRATA_ASSIGN(source, OciArchiveSource::Open(from.path, from.ref, platform));
       out.source = std::move(source);
       return out;
     }
     case Transport::kDir: {
-      STRATA_ASSIGN(source, DirSource::Open(from.path));
+      STRATA_ASSIGN(source, DirSource::Open(from.path, platform));
       out.source = std::move(source);
       return out;
     }
@@ -183,7 +185,8 @@ Result<ImageName> ParseImageName(std::string_view text) {
 }
 
 Result<CopyResult> CopyImage(Store* store, const ImageName& from, const ImageName& to,
-                             const ProgressFn& progress, RegistryOpener* registries) {
+                             const ProgressFn& progress, RegistryOpener* registries,
+                             const CopyOptions& options) {
   const bool from_store = from.transport == Transport::kStore;
   const bool to_store = to.transport == Transport::kStore;
   if ((from_store || to_store) && store == nullptr) return Fail("no store to copy from or to");
@@ -201,7 +204,23 @@ Result<CopyResult> CopyImage(Store* store, const ImageName& from, const ImageNam
     return result;
   }
 
-  STRATA_ASSIGN(opened, OpenSource(store, from, registries));
+  // With --all every image of an index is copied: any one may stand for the source's image.
+  STRATA_ASSIGN(opened,
+                OpenSource(store, from, registries,
+                           options.all ? std::optional<Platform>(kAnyPlatform) : options.platform));
+  std::optional<ManifestBlob> index;
+  if (options.all && opened.source) {
+    STRATA_ASSIGN(top, opened.source->GetIndex());
+    index = std::move(top);
+  }
+  if (index && (to.transport == Transport::kStore || to.transport == Transport::kDockerArchive ||
+                to.transport == Transport::kDir)) {
+    return Fail("copy --all: the source is a multi-platform index, which " +
+                std::string(to.transport == Transport::kStore ? "the store"
+                            : to.transport == Transport::kDir ? "dir:"
+                                                              : "docker-archive:") +
+                " cannot hold; copy one platform's image (without --all, --platform to choose)");
+  }
   const ManifestChoice choice =
       to.transport == Transport::kDir ? ManifestChoice::kAny : ManifestChoice::kOci;
 
@@ -223,7 +242,7 @@ Result<CopyResult> CopyImage(Store* store, const ImageName& from, const ImageNam
       STRATA_ASSIGN(dir, ScratchDir::Create("docker-archive"));
       STRATA_ASSIGN(s, Store::Open(dir->path() + "/store"));
       STRATA_ASSIGN(destination, StoreImageDestination::Open(*s, {}));
-      STRATA_TRY(TransferImage(*opened.source, *destination, progress));
+      STRATA_TRY(TransferImage(*opened.source, *destination, progress, options.blob_progress));
       STRATA_TRY(destination->Commit());
       image = StoreImage{s.get(), destination->image_id(), {}};
       scratch = std::move(dir);
@@ -246,7 +265,7 @@ Result<CopyResult> CopyImage(Store* store, const ImageName& from, const ImageNam
       tags.push_back(tag);
     }
     STRATA_ASSIGN(destination, StoreImageDestination::Open(*store, tags));
-    STRATA_TRY(TransferImage(*source, *destination, progress));
+    STRATA_TRY(TransferImage(*source, *destination, progress, options.blob_progress));
     STRATA_TRY(destination->Commit());
     result.image_id = destination->image_id();
     for (const CommitEvent& ev : destination->events()) {
@@ -283,7 +302,11 @@ Result<CopyResult> CopyImage(Store* store, const ImageName& from, const ImageNam
     default:
       return Fail("unknown destination transport");
   }
-  STRATA_TRY(TransferImage(*source, *destination, progress));
+  if (index) {
+    STRATA_TRY(TransferIndex(*source, *index, *destination, progress, options.blob_progress));
+  } else {
+    STRATA_TRY(TransferImage(*source, *destination, progress, options.blob_progress));
+  }
   STRATA_TRY(destination->Commit());
   return result;
 }

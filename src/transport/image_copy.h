@@ -31,7 +31,9 @@ enum class Transport { kStore, kDockerArchive, kOci, kOciArchive, kDir, kDocker 
 class RegistryOpener {
  public:
   virtual ~RegistryOpener() = default;
-  virtual Result<std::unique_ptr<ImageSource>> OpenSource(const std::string& name) = 0;
+  // `platform` picks the image of an index (default: this host's; see SelectIndexEntry).
+  virtual Result<std::unique_ptr<ImageSource>> OpenSource(
+      const std::string& name, const std::optional<Platform>& platform) = 0;
   // `name` must carry a tag or digest (docker:// destinations default to :latest).
   virtual Result<std::unique_ptr<ImageDestination>> OpenDestination(const std::string& name) = 0;
 };
@@ -48,15 +50,26 @@ struct ImageName {
 // (containers-storage:, docker-daemon:, ...) are refused by name.
 Result<ImageName> ParseImageName(std::string_view text);
 
+struct CopyOptions {
+  // Which image of an index (a multi-platform image) to copy, for every transport; default:
+  // this host's platform. A platform the index lacks is refused, naming the ones it has.
+  std::optional<Platform> platform;
+  // Copy an index and every image it names (skopeo copy --all) when the source names one; the
+  // destination must hold indexes (oci:, oci-archive:, docker://).
+  bool all = false;
+  // Bytes of each layer copied so far, for progress bars.
+  BlobProgressFn blob_progress;
+};
+
 struct CopyResult {
   std::optional<Digest> image_id;     // when the destination is the store
   std::vector<std::string> messages;  // tags moved away from other images
 };
 
-// Copies one image. `store` may be null unless one of the names is the store; `registries`
-// may be null unless one is docker://.
+// Copies one image (or, with options.all, an index and its images). `store` may be null unless
+// one of the names is the store; `registries` may be null unless one is docker://.
 Result<CopyResult> CopyImage(Store* store, const ImageName& from, const ImageName& to,
                              const ProgressFn& progress = nullptr,
-                             RegistryOpener* registries = nullptr);
+                             RegistryOpener* registries = nullptr, const CopyOptions& options = {});
 
 }  // namespace strata

@@ -5,7 +5,9 @@
 #include "store/image_lookup.h"
 #include "transport/dir_transport.h"
 #include "transport/docker_archive_load.h"
+#include "transport/oci_archive.h"
 #include "transport/oci_layout.h"
+#include "transport/platform.h"
 #include "transport/transport_test_util.h"
 
 namespace strata {
@@ -16,6 +18,53 @@ using archive_test::TempDir;
 using transport_test::MakeImage;
 using transport_test::TestImage;
 using transport_test::WriteLayout;
+
+// A layout in which `tag` names an index (an OCI index, or a Docker manifest list) of the
+// images, each for the platform ("os/arch[/variant]") beside it.
+void WriteIndexLayout(const std::string& dir, const std::string& tag,
+                      const std::vector<std::pair<const TestImage*, std::string>>& images,
+                      bool docker_list) {
+  WriteLayout(dir, images);
+  nlohmann::ordered_json index;
+  index["schemaVersion"] = 2;
+  index["mediaType"] = docker_list ? kDockerManifestListMediaType : kOciIndexMediaType;
+  index["manifests"] = nlohmann::ordered_json::array();
+  for (const auto& [image, platform] : images) {
+    Platform p = *ParsePlatform(platform);
+    nlohmann::ordered_json entry = {{"mediaType", image->manifest_media_type},
+                                    {"size", image->manifest.size()},
+                                    {"digest", image->manifest_digest().str()},
+                                    {"platform", {{"architecture", p.architecture}, {"os", p.os}}}};
+    if (!p.variant.empty()) entry["platform"]["variant"] = p.variant;
+    index["manifests"].push_back(entry);
+  }
+  const std::string bytes = index.dump(3);
+  transport_test::WriteBlob(dir, bytes);
+  nlohmann::ordered_json top = {{"schemaVersion", 2},
+                                {"manifests",
+                                 {{{"mediaType", index["mediaType"]},
+                                   {"digest", Digest::Sha256Of(bytes).str()},
+                                   {"size", bytes.size()},
+                                   {"annotations", {{std::string(kRefNameAnnotation), tag}}}}}}};
+  transport_test::Put(dir + "/index.json", top.dump());
+}
+
+CopyOptions Opts(std::optional<Platform> platform, bool all) {
+  CopyOptions options;
+  options.platform = std::move(platform);
+  options.all = all;
+  return options;
+}
+
+// The image manifest an OCI layout's `tag` names, as stored.
+ManifestBlob LayoutManifest(const std::string& dir, const std::string& tag) {
+  auto entries = ReadOciIndex(dir);
+  EXPECT_TRUE(entries) << entries.error().message;
+  auto entry = FindOciIndexEntry(*entries, tag, dir);
+  EXPECT_TRUE(entry) << entry.error().message;
+  return {Slurp(transport_test::BlobFile(dir, entry->descriptor.digest)),
+          entry->descriptor.media_type, false};
+}
 
 Result<ImageName> Name(const std::string& text) { return ParseImageName(text); }
 
@@ -56,12 +105,12 @@ class ImageCopyTest : public ::testing::Test {
     store_ = std::move(*s);
   }
   Status Copy(const std::string& from, const std::string& to,
-              std::vector<std::string>* lines = nullptr) {
+              std::vector<std::string>* lines = nullptr, const CopyOptions& options = {}) {
     STRATA_ASSIGN(f, ParseImageName(from));
     STRATA_ASSIGN(t, ParseImageName(to));
     ProgressFn progress;
     if (lines != nullptr) progress = [lines](const std::string& l) { lines->push_back(l); };
-    STRATA_TRY(CopyImage(store_.get(), f, t, progress));
+    STRATA_TRY(CopyImage(store_.get(), f, t, progress, nullptr, options));
     return {};
   }
   TempDir dir_;
@@ -146,6 +195,109 @@ TEST_F(ImageCopyTest, DockerArchiveBothWays) {
   auto report2 = LoadDockerArchive(**other, **r2);
   ASSERT_TRUE(report2) << report2.error().message;
   EXPECT_EQ(report2->images[0].tags, std::vector<std::string>{"example/y:1"});
+}
+
+// --platform picks the image of an index from every transport that holds indexes; a platform
+// the index lacks is refused by name, and nothing is stored.
+TEST_F(ImageCopyTest, PlatformPicksTheImageOfAnIndex) {
+  TestImage amd = MakeImage(true, "amd"), arm = MakeImage(true, "arm");
+  WriteIndexLayout(dir_ / "src", "multi", {{&amd, "linux/amd64"}, {&arm, "linux/arm64/v8"}}, false);
+  CopyOptions arm64 = Opts(Platform{"linux", "arm64", ""}, false);
+  ASSERT_TRUE(Copy("oci:" + dir_ / "src:multi", "example/x:arm", nullptr, arm64));
+  EXPECT_EQ(*ResolveImage(*store_, "example/x:arm"), arm.id());
+  CopyOptions amd64 = Opts(Platform{"linux", "amd64", ""}, false);
+  ASSERT_TRUE(Copy("oci:" + dir_ / "src:multi", "example/x:amd", nullptr, amd64));
+  EXPECT_EQ(*ResolveImage(*store_, "example/x:amd"), amd.id());
+
+  // Through an oci-archive (written with --all) and a layout to layout copy.
+  ASSERT_TRUE(Copy("oci:" + dir_ / "src:multi", "oci-archive:" + dir_ / "all.tar:multi", nullptr,
+                   Opts(std::nullopt, true)));
+  ASSERT_TRUE(Copy("oci-archive:" + dir_ / "all.tar:multi", "example/y:arm", nullptr, arm64));
+  EXPECT_EQ(*ResolveImage(*store_, "example/y:arm"), arm.id());
+  ASSERT_TRUE(Copy("oci:" + dir_ / "src:multi", "oci:" + dir_ / "one:arm", nullptr, arm64));
+  EXPECT_EQ(LayoutManifest(dir_ / "one", "arm").bytes, arm.manifest);
+
+  const size_t images = store_->metadata().ListImages()->size();
+  CopyOptions s390x = Opts(Platform{"linux", "s390x", ""}, false);
+  for (const std::string& from :
+       {"oci:" + dir_ / "src:multi", "oci-archive:" + dir_ / "all.tar:multi"}) {
+    auto missing = Copy(from, "example/x:s390x", nullptr, s390x);
+    ASSERT_FALSE(missing) << from;
+    EXPECT_NE(missing.error().message.find("no image for platform linux/s390x in the index (it "
+                                           "has: linux/amd64, linux/arm64/v8)"),
+              std::string::npos)
+        << missing.error().message;
+  }
+  EXPECT_EQ(store_->metadata().ListImages()->size(), images);
+  EXPECT_FALSE(ResolveImage(*store_, "example/x:s390x"));
+}
+
+// An OCI layout holds OCI manifests only (skopeo finds nothing else in index.json): a Docker
+// schema2 manifest is converted as skopeo converts it; config and layers stay the same blobs.
+TEST_F(ImageCopyTest, DockerManifestIsWrittenToLayoutsAsOci) {
+  TestImage image = MakeImage(true, "docker", /*docker=*/true);
+  WriteLayout(dir_ / "src", {{&image, "t"}});
+  ASSERT_TRUE(Copy("oci:" + dir_ / "src:t", "oci:" + dir_ / "dst:t"));
+  ASSERT_TRUE(Copy("oci:" + dir_ / "src:t", "oci-archive:" + dir_ / "a.tar:t"));
+  auto from_archive = OciArchiveSource::Open(dir_ / "a.tar", "t");
+  ASSERT_TRUE(from_archive) << from_archive.error().message;
+  for (const ManifestBlob& m :
+       {LayoutManifest(dir_ / "dst", "t"), *(*from_archive)->GetManifest()}) {
+    EXPECT_EQ(m.media_type, kOciManifestMediaType);
+    auto parsed = ParseImageManifest(m.bytes);
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    EXPECT_EQ(parsed->media_type, kOciManifestMediaType);
+    EXPECT_EQ(parsed->config.media_type, kOciConfigMediaType);
+    EXPECT_EQ(parsed->config.digest, image.id());
+    ASSERT_EQ(parsed->layers.size(), 2u);
+    for (size_t i = 0; i < 2; ++i) {
+      EXPECT_EQ(parsed->layers[i].media_type, kOciLayerGzipMediaType);
+      EXPECT_EQ(parsed->layers[i].digest, Digest::Sha256Of(image.blobs[i]));
+    }
+  }
+  EXPECT_EQ(Slurp(transport_test::BlobFile(dir_ / "dst", image.id())), image.config);
+}
+
+// --all copies an index and every image in it; a Docker manifest list becomes an OCI index of
+// converted manifests in a layout, with the platforms kept.
+TEST_F(ImageCopyTest, AllCopiesTheIndexAndEveryImage) {
+  TestImage amd = MakeImage(true, "amd", true), arm = MakeImage(true, "arm", true);
+  WriteIndexLayout(dir_ / "src", "multi", {{&amd, "linux/amd64"}, {&arm, "linux/arm64/v8"}},
+                   /*docker_list=*/true);
+  const CopyOptions all = Opts(std::nullopt, true);
+  ASSERT_TRUE(Copy("oci:" + dir_ / "src:multi", "oci:" + dir_ / "dst:all", nullptr, all));
+  ManifestBlob index = LayoutManifest(dir_ / "dst", "all");
+  EXPECT_EQ(index.media_type, kOciIndexMediaType);
+  auto entries = ParseIndex(index.bytes);
+  ASSERT_TRUE(entries) << entries.error().message;
+  ASSERT_EQ(entries->size(), 2u);
+  const TestImage* images[] = {&amd, &arm};
+  for (size_t i = 0; i < 2; ++i) {
+    const IndexEntry& e = (*entries)[i];
+    EXPECT_EQ(e.descriptor.media_type, kOciManifestMediaType);
+    ASSERT_TRUE(e.platform);
+    EXPECT_EQ(FormatPlatform(*e.platform), i == 0 ? "linux/amd64" : "linux/arm64/v8");
+    const std::string bytes = Slurp(transport_test::BlobFile(dir_ / "dst", e.descriptor.digest));
+    EXPECT_EQ(Digest::Sha256Of(bytes), e.descriptor.digest);
+    auto parsed = ParseImageManifest(bytes);
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    EXPECT_EQ(parsed->config.digest, images[i]->id());
+    for (const Descriptor& l : parsed->layers) {
+      EXPECT_TRUE(PathExists(transport_test::BlobFile(dir_ / "dst", l.digest)));
+    }
+  }
+  CopyOptions arm64 = Opts(Platform{"linux", "arm64", "v8"}, false);
+  ASSERT_TRUE(Copy("oci:" + dir_ / "dst:all", "example/z:arm", nullptr, arm64));
+  EXPECT_EQ(*ResolveImage(*store_, "example/z:arm"), arm.id());
+
+  // Without --all, one image; with --all into the store (which holds no indexes), refused.
+  ASSERT_TRUE(Copy("oci:" + dir_ / "src:multi", "oci:" + dir_ / "one:x", nullptr, arm64));
+  EXPECT_EQ(LayoutManifest(dir_ / "one", "x").media_type, kOciManifestMediaType);
+  const size_t images_before = store_->metadata().ListImages()->size();
+  auto refused = Copy("oci:" + dir_ / "src:multi", "example/z:all", nullptr, all);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("copy --all"), std::string::npos);
+  EXPECT_EQ(store_->metadata().ListImages()->size(), images_before);
 }
 
 }  // namespace

@@ -56,14 +56,33 @@ class BlobCheck {
 
 }  // namespace
 
-Status TransferImage(ImageSource& source, ImageDestination& destination,
-                     const ProgressFn& progress) {
+std::string ProgressId(const std::string& name) {
+  auto is_hex = [](std::string_view s) {
+    return s.size() >= 12 && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+  };
+  std::string_view n = name;
+  if (auto colon = n.rfind(':'); colon != std::string_view::npos && is_hex(n.substr(colon + 1))) {
+    return std::string(n.substr(colon + 1, 12));
+  }
+  if (auto slash = n.rfind('/'); slash != std::string_view::npos) {
+    if (is_hex(n.substr(slash + 1))) return std::string(n.substr(slash + 1, 12));
+    std::string_view dir = n.substr(0, slash);
+    if (auto up = dir.rfind('/'); up != std::string_view::npos) dir = dir.substr(up + 1);
+    if (is_hex(dir)) return std::string(dir.substr(0, 12));
+  }
+  return name;
+}
+
+namespace {
+
+// Copies the blobs of one image manifest that are not in `done` yet.
+Status TransferBlobs(ImageSource& source, const ManifestBlob& manifest,
+                     ImageDestination& destination, std::set<Digest>& done,
+                     const ProgressFn& progress, const BlobProgressFn& blob_progress) {
   auto say = [&](const std::string& line) {
     if (progress) progress(line);
   };
-  STRATA_ASSIGN(manifest, source.GetManifest());
   STRATA_ASSIGN(parsed, ParseImageManifest(manifest.bytes, manifest.media_type));
-  std::set<Digest> done;
   auto copy = [&](const Descriptor& blob, BlobRole role) -> Status {
     if (!done.insert(blob.digest).second) return {};
     const char* kind = role == BlobRole::kConfig ? "config" : "blob";
@@ -73,12 +92,51 @@ Status TransferImage(ImageSource& source, ImageDestination& destination,
     }
     say(std::string("Copying ") + kind + " " + blob.digest.str());
     STRATA_ASSIGN(reader, source.GetBlob(blob));
-    return destination.PutBlob(blob, role, *reader);
+    if (!blob_progress || role == BlobRole::kConfig)
+      return destination.PutBlob(blob, role, *reader);
+    ProgressReader counted(*reader, blob_progress, ProgressId(blob.digest.str()),
+                           static_cast<uint64_t>(blob.size));
+    return destination.PutBlob(blob, role, counted);
   };
   for (const Descriptor& layer : parsed.layers) STRATA_TRY(copy(layer, BlobRole::kLayer));
-  STRATA_TRY(copy(parsed.config, BlobRole::kConfig));
-  say("Writing manifest to image destination");
+  return copy(parsed.config, BlobRole::kConfig);
+}
+
+}  // namespace
+
+Status TransferImage(ImageSource& source, ImageDestination& destination, const ProgressFn& progress,
+                     const BlobProgressFn& blob_progress) {
+  STRATA_ASSIGN(manifest, source.GetManifest());
+  std::set<Digest> done;
+  STRATA_TRY(TransferBlobs(source, manifest, destination, done, progress, blob_progress));
+  if (progress) progress("Writing manifest to image destination");
   return destination.PutManifest(manifest);
+}
+
+Status TransferIndex(ImageSource& source, const ManifestBlob& index, ImageDestination& destination,
+                     const ProgressFn& progress, const BlobProgressFn& blob_progress) {
+  if (!destination.CanStoreIndex()) {
+    return Fail(
+        "this destination cannot hold a multi-platform index (copy one platform's image "
+        "without --all)");
+  }
+  STRATA_ASSIGN(entries, ParseIndex(index.bytes));
+  if (progress) progress("Copying " + std::to_string(entries.size()) + " images of the index");
+  std::set<Digest> done;
+  std::set<Digest> manifests_done;
+  for (const IndexEntry& entry : entries) {
+    if (IsIndexMediaType(entry.descriptor.media_type)) {
+      return Fail("index " + index.digest().str() + " names another index (" +
+                  entry.descriptor.digest.str() + "): nested indexes are not copied");
+    }
+    if (!manifests_done.insert(entry.descriptor.digest).second) continue;
+    STRATA_ASSIGN(manifest, source.GetIndexedManifest(entry.descriptor));
+    STRATA_TRY(TransferBlobs(source, manifest, destination, done, progress, blob_progress));
+    if (progress) progress("Writing manifest " + entry.descriptor.digest.str());
+    STRATA_TRY(destination.PutIndexedManifest(manifest));
+  }
+  if (progress) progress("Writing manifest list to image destination");
+  return destination.PutManifest(index);
 }
 
 Status CopyVerified(Reader& from, Writer& to, const Descriptor& blob) {

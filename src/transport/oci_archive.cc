@@ -83,7 +83,7 @@ Result<std::string> PreadString(int fd, uint64_t offset, uint64_t size, const st
 
 }  // namespace
 
-Status ExtractOciArchive(Reader& archive, const std::string& dir) {
+Status ExtractOciArchive(Reader& archive, const std::string& dir, const BlobProgressFn& progress) {
   STRATA_ASSIGN(decoded, AutoDecompress(archive));
   TarReader tar(*decoded);
   for (;;) {
@@ -99,22 +99,50 @@ Status ExtractOciArchive(Reader& archive, const std::string& dir) {
     if (fd < 0) return Fail("create " + path + ": " + std::strerror(errno));
     UniqueFd owned(fd);
     FdWriter out(fd, path);
-    STRATA_TRY(Copy(tar.content(), out));
+    PeekReader peek(tar.content());
+    STRATA_ASSIGN(head, peek.Peek(64));
+    const auto first = head.find_first_not_of(" \t\r\n");
+    const bool json = first != std::string_view::npos && (head[first] == '{' || head[first] == '[');
+    if (!progress || json || !IsBlobName(*name)) {
+      STRATA_TRY(Copy(peek, out));
+      continue;
+    }
+    ProgressReader counted(peek, progress, ProgressId(*name),
+                           static_cast<uint64_t>(entry->content_size()));
+    STRATA_TRY(Copy(counted, out));
   }
   return {};
 }
 
+bool StartsLikeOciLayout(std::string_view h) {
+  if (h.size() < kBlock || h.substr(257, 5) != "ustar") return false;
+  const char type = h[156];
+  if (type == 'x' || type == 'g' || type == 'L') return true;
+  std::string name = CString(h.data(), 100);
+  std::string prefix =
+      h.substr(257, 6) == std::string_view("ustar\0", 6) ? CString(h.data() + 345, 155) : "";
+  if (!prefix.empty()) name = prefix + "/" + name;
+  while (name.starts_with("./")) name.erase(0, 2);
+  while (name.ends_with("/")) name.pop_back();
+  return name == "blobs" || name.starts_with("blobs/") || name == "oci-layout" ||
+         name == "index.json";
+}
+
 Result<bool> IsOciArchiveFile(const std::string& path) {
   STRATA_ASSIGN(fd, OpenRead(path));
+  return IsOciArchiveFd(fd.get(), 0, path);
+}
+
+Result<bool> IsOciArchiveFd(int fd, uint64_t start, const std::string& path) {
   struct stat st;
-  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return false;
   const uint64_t file_size = static_cast<uint64_t>(st.st_size);
   bool has_index = false, has_layout = false, has_manifest = false;
   std::optional<std::string> next_name;  // from a PAX 'x' or GNU 'L' header
-  uint64_t offset = 0;
+  uint64_t offset = start;
   char h[kBlock];
   while (offset + kBlock <= file_size) {
-    if (::pread(fd.get(), h, kBlock, static_cast<off_t>(offset)) != static_cast<ssize_t>(kBlock)) {
+    if (::pread(fd, h, kBlock, static_cast<off_t>(offset)) != static_cast<ssize_t>(kBlock)) {
       break;
     }
     bool zero = true;
@@ -128,10 +156,10 @@ Result<bool> IsOciArchiveFile(const std::string& path) {
     const bool header_only = type >= '1' && type <= '6';
     const uint64_t content_size = header_only ? 0 : *size;
     if (type == 'x') {
-      STRATA_ASSIGN(records, PreadString(fd.get(), content, *size, path));
+      STRATA_ASSIGN(records, PreadString(fd, content, *size, path));
       if (auto p = PaxPath(records)) next_name = *p;
     } else if (type == 'L') {
-      STRATA_ASSIGN(name, PreadString(fd.get(), content, *size, path));
+      STRATA_ASSIGN(name, PreadString(fd, content, *size, path));
       next_name = CString(name.data(), name.size());
     } else if (type != 'g' && type != 'K') {
       std::string name;
@@ -157,13 +185,13 @@ Result<bool> IsOciArchiveFile(const std::string& path) {
 
 // --- OciArchiveSource ----------------------------------------------------------------------------
 
-Result<std::unique_ptr<OciArchiveSource>> OciArchiveSource::Open(const std::string& path,
-                                                                 const std::string& tag) {
+Result<std::unique_ptr<OciArchiveSource>> OciArchiveSource::Open(
+    const std::string& path, const std::string& tag, const std::optional<Platform>& platform) {
   STRATA_ASSIGN(reader, OpenFileReader(path));
   STRATA_ASSIGN(scratch, ScratchDir::Create("oci-archive"));
   auto extracted = ExtractOciArchive(*reader, scratch->path());
   if (!extracted) return Wrap("oci-archive:" + path, extracted.error());
-  auto layout = OciLayoutSource::Open(scratch->path(), tag);
+  auto layout = OciLayoutSource::Open(scratch->path(), tag, platform);
   if (!layout) {
     // Name the archive, not the scratch directory, in what the user sees.
     std::string message = layout.error().message;
@@ -241,10 +269,20 @@ Status OciArchiveDestination::PutBlob(const Descriptor& blob, BlobRole, Reader& 
 }
 
 Status OciArchiveDestination::PutManifest(const ManifestBlob& manifest) {
+  auto oci = OciManifestForLayout(manifest, converted_);
+  if (!oci) return Wrap("oci-archive", oci.error());
+  manifest_ = std::move(*oci);
+  return {};
+}
+
+Status OciArchiveDestination::PutIndexedManifest(const ManifestBlob& manifest) {
   if (!IsImageManifestMediaType(manifest.media_type)) {
-    return Fail("oci-archive: cannot store a manifest of type " + manifest.media_type);
+    return Fail("oci-archive: an index names a manifest of type " + manifest.media_type);
   }
-  manifest_ = manifest;
+  auto oci = OciManifestForLayout(manifest);
+  if (!oci) return Wrap("oci-archive", oci.error());
+  STRATA_ASSIGN(d, writer_->AddManifest(*oci));
+  converted_.insert_or_assign(manifest.digest(), d);
   return {};
 }
 

@@ -21,19 +21,35 @@ namespace strata {
 
 // Extracts oci-layout, index.json and blobs/<alg>/<hex> of an OCI archive stream (plain or
 // compressed tar) into `dir`; other members (a Docker manifest.json, directories) are skipped.
-Status ExtractOciArchive(Reader& archive, const std::string& dir);
+// `progress` hears of the bytes of every blob that is not a JSON document (the layers).
+Status ExtractOciArchive(Reader& archive, const std::string& dir,
+                         const BlobProgressFn& progress = nullptr);
+
+// Whether a tar stream's first 512-byte header names a member of an OCI layout (blobs/,
+// oci-layout, index.json), as OCI archives and Docker 25's save begin; also true for a first
+// header that only extends the next one (PAX, GNU long name), which is not conclusive.
+bool StartsLikeOciLayout(std::string_view first_block);
 
 // Whether the file is an uncompressed tar whose top level holds index.json and oci-layout but
 // no Docker manifest.json. Reads only the tar headers (seeking over content).
 Result<bool> IsOciArchiveFile(const std::string& path);
+// The same for an open regular file, from byte `start` on (pread: the offset is unchanged);
+// false for anything else (a pipe).
+Result<bool> IsOciArchiveFd(int fd, uint64_t start, const std::string& name);
 
 class OciArchiveSource : public ImageSource {
  public:
-  static Result<std::unique_ptr<OciArchiveSource>> Open(const std::string& path,
-                                                        const std::string& tag);
+  // `platform` picks the image of an index, as for OciLayoutSource::Open.
+  static Result<std::unique_ptr<OciArchiveSource>> Open(
+      const std::string& path, const std::string& tag,
+      const std::optional<Platform>& platform = std::nullopt);
   Result<ManifestBlob> GetManifest() override { return layout_->GetManifest(); }
   Result<std::unique_ptr<Reader>> GetBlob(const Descriptor& blob) override {
     return layout_->GetBlob(blob);
+  }
+  Result<std::optional<ManifestBlob>> GetIndex() override { return layout_->GetIndex(); }
+  Result<ManifestBlob> GetIndexedManifest(const Descriptor& manifest) override {
+    return layout_->GetIndexedManifest(manifest);
   }
 
  private:
@@ -79,6 +95,8 @@ class OciArchiveDestination : public ImageDestination {
   bool HasBlob(const Descriptor& blob) override { return writer_->HasBlob(blob.digest); }
   Status PutBlob(const Descriptor& blob, BlobRole role, Reader& content) override;
   Status PutManifest(const ManifestBlob& manifest) override;
+  bool CanStoreIndex() const override { return true; }
+  Status PutIndexedManifest(const ManifestBlob& manifest) override;
   Status Commit() override;
 
  private:
@@ -90,6 +108,7 @@ class OciArchiveDestination : public ImageDestination {
   std::unique_ptr<OciArchiveWriter> writer_;
   std::string tag_;
   std::optional<ManifestBlob> manifest_;
+  std::map<Digest, Descriptor> converted_;  // image manifests of an index, as stored
 };
 
 }  // namespace strata

@@ -1,12 +1,19 @@
 #include "transport/oci_archive_store.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "archive/compression.h"
 #include "image/go_json.h"
 #include "transport/oci_archive.h"
 #include "transport/oci_layout.h"
 #include "transport/store_transport.h"
+#include "util/cancel.h"
 
 namespace strata {
 namespace {
@@ -26,6 +33,8 @@ std::optional<Reference> EntryTag(const IndexEntry& entry) {
   return TagNameOnly(*ref);
 }
 
+const BlobProgressFn kNoBlobProgress;
+
 std::string Unscratch(std::string message, const std::string& scratch) {
   for (size_t p; (p = message.find(scratch)) != std::string::npos;) {
     message.replace(p, scratch.size(), "the OCI archive");
@@ -35,10 +44,10 @@ std::string Unscratch(std::string message, const std::string& scratch) {
 
 }  // namespace
 
-Result<LoadReport> LoadOciArchive(Store& store, Reader& archive) {
+Result<LoadReport> LoadOciArchive(Store& store, Reader& archive, const BlobProgressFn& progress) {
   STRATA_ASSIGN(scratch, ScratchDir::Create("load"));
   const std::string& dir = scratch->path();
-  STRATA_TRY(ExtractOciArchive(archive, dir));
+  STRATA_TRY(ExtractOciArchive(archive, dir, progress));
   auto entries = ReadOciIndex(dir);
   if (!entries) return Fail(Unscratch(entries.error().message, dir));
   if (entries->empty()) return Fail("the OCI archive's index.json names no image");
@@ -76,7 +85,44 @@ Result<LoadReport> LoadOciArchive(Store& store, Reader& archive) {
   return report;
 }
 
-Status SaveOciArchive(Store& store, const std::vector<SaveRequest>& images, Writer& out) {
+Result<LoadReport> LoadArchiveFd(Store& store, int fd, const std::string& name,
+                                 const LoadOptions& options) {
+  FdReader file(fd, name);
+  CancellableByUserReader raw(file);  // Ctrl-C: the load fails and removes what it staged
+  const off_t start = ::lseek(fd, 0, SEEK_CUR);
+  char magic[6] = {};
+  const bool compressed =
+      start >= 0 && ::pread(fd, magic, sizeof magic, start) == static_cast<ssize_t>(sizeof magic) &&
+      DetectCompression(std::string_view(magic, sizeof magic)) != Compression::kNone;
+  if (start >= 0 && !compressed) {  // a tar file: its headers can be looked at first
+    STRATA_ASSIGN(oci, IsOciArchiveFd(fd, static_cast<uint64_t>(start), name));
+    if (oci) return LoadOciArchive(store, raw, options.progress);
+    return LoadDockerArchive(store, raw, options);
+  }
+  STRATA_ASSIGN(decoded, AutoDecompress(raw));
+  PeekReader peek(*decoded);
+  STRATA_ASSIGN(head, peek.Peek(512));
+  if (!StartsLikeOciLayout(head)) return LoadDockerArchive(store, peek, options);
+  STRATA_ASSIGN(scratch, ScratchDir::Create("load-spool"));
+  const std::string path = scratch->path() + "/archive.tar";
+  {
+    const int out = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (out < 0) return Fail("create " + path + ": " + std::strerror(errno));
+    UniqueFd owned(out);
+    FdWriter writer(out, path);
+    auto copied = Copy(peek, writer);
+    if (!copied) return Wrap("reading " + name, copied.error());
+  }
+  STRATA_ASSIGN(spooled_fd, OpenRead(path));
+  STRATA_ASSIGN(oci, IsOciArchiveFd(spooled_fd.get(), 0, path));
+  FdReader spooled_file(spooled_fd.get(), name);
+  CancellableByUserReader spooled(spooled_file);
+  if (oci) return LoadOciArchive(store, spooled, options.progress);
+  return LoadDockerArchive(store, spooled, options);
+}
+
+Status SaveOciArchive(Store& store, const std::vector<SaveRequest>& images, Writer& out,
+                      const BlobProgressFn& progress) {
   OciArchiveWriter writer(out);
   nlohmann::ordered_json docker_manifest = nlohmann::ordered_json::array();
   for (const SaveRequest& request : images) {
@@ -93,7 +139,10 @@ Status SaveOciArchive(Store& store, const std::vector<SaveRequest>& images, Writ
     for (const Descriptor& d : blobs) {
       if (writer.HasBlob(d.digest)) continue;
       STRATA_ASSIGN(reader, source->GetBlob(d));
-      STRATA_TRY(writer.AddBlob(d, *reader));
+      const bool layer = d.digest != parsed.config.digest;
+      ProgressReader counted(*reader, layer ? progress : kNoBlobProgress,
+                             ProgressId(d.digest.str()), static_cast<uint64_t>(d.size));
+      STRATA_TRY(writer.AddBlob(d, counted));
     }
     STRATA_ASSIGN(descriptor, writer.AddManifest(manifest));
     nlohmann::ordered_json repo_tags = nlohmann::ordered_json::array();

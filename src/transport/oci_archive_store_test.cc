@@ -1,8 +1,11 @@
 #include "transport/oci_archive_store.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "archive/tar_reader.h"
 #include "store/image_lookup.h"
@@ -134,6 +137,80 @@ TEST_F(OciArchiveStoreTest, SaveWritesDocker25StyleArchive) {
   ASSERT_TRUE(loaded) << loaded.error().message;
   EXPECT_EQ(loaded->images[0].id, image.id());
   EXPECT_EQ(loaded->images[0].tags, std::vector<std::string>{"x/app:1"});
+}
+
+// Writes `bytes` into a pipe from another thread; the read end is for the test.
+class PipeFeeder {
+ public:
+  explicit PipeFeeder(std::string bytes) : bytes_(std::move(bytes)) {
+    int fds[2];
+    EXPECT_EQ(::pipe(fds), 0);
+    read_ = fds[0];
+    write_ = fds[1];
+    thread_ = std::thread([this] {
+      FdWriter out(write_, "pipe");
+      (void)out.Write(bytes_.data(), bytes_.size());  // fails once the reader closes: fine
+      ::close(write_);
+    });
+  }
+  ~PipeFeeder() {
+    ::close(read_);
+    thread_.join();
+  }
+  int fd() const { return read_; }
+
+ private:
+  std::string bytes_;
+  int read_ = -1, write_ = -1;
+  std::thread thread_;
+};
+
+// `load` from a stream (cat x.tar | strata load): an OCI archive is recognised although it can
+// be told apart only at its end, gzip-compressed too; a docker-archive still streams; a file is
+// classified from its headers.
+TEST_F(OciArchiveStoreTest, LoadArchiveFdReadsStreamsOfEitherFormat) {
+  ::signal(SIGPIPE, SIG_IGN);
+  TestImage image = MakeImage(true, "pipe");
+  const std::string oci = Archive(image, {{{"io.containerd.image.name", "example.com/p:1"}}});
+  {
+    PipeFeeder pipe(oci);
+    auto report = LoadArchiveFd(*store_, pipe.fd(), "stdin");
+    ASSERT_TRUE(report) << report.error().message;
+    ASSERT_EQ(report->images.size(), 1u);
+    EXPECT_EQ(report->images[0].id, image.id());
+    EXPECT_EQ(report->images[0].tags, std::vector<std::string>{"example.com/p:1"});
+  }
+  TestImage other = MakeImage(false, "gz");
+  {
+    PipeFeeder pipe(transport_test::Gzip(Archive(other, {{}})));
+    auto report = LoadArchiveFd(*store_, pipe.fd(), "stdin");
+    ASSERT_TRUE(report) << report.error().message;
+    ASSERT_EQ(report->images.size(), 1u);
+    EXPECT_EQ(report->images[0].id, other.id());
+  }
+  // A file given as the descriptor (strata load < x.tar), read from its current offset.
+  const std::string path = dir_ / "x.tar";
+  transport_test::Put(path, oci);
+  auto fd = OpenRead(path);
+  ASSERT_TRUE(fd);
+  auto from_file = LoadArchiveFd(*store_, fd->get(), path);
+  ASSERT_TRUE(from_file) << from_file.error().message;
+  EXPECT_EQ(from_file->images[0].id, image.id());
+  // A gzip'd file.
+  transport_test::Put(dir_ / "x.tar.gz", transport_test::Gzip(Archive(other, {{}})));
+  auto gz = OpenRead(dir_ / "x.tar.gz");
+  ASSERT_TRUE(gz);
+  auto from_gz = LoadArchiveFd(*store_, gz->get(), dir_ / "x.tar.gz");
+  ASSERT_TRUE(from_gz) << from_gz.error().message;
+  EXPECT_EQ(from_gz->images[0].id, other.id());
+  // A docker-archive from a stream: what `save` wrote.
+  std::vector<SaveRequest> requests{{image.id(), {}}};
+  StringWriter saved;
+  ASSERT_TRUE(SaveDockerArchive(*store_, requests, saved));
+  PipeFeeder pipe(saved.out);
+  auto docker = LoadArchiveFd(*store_, pipe.fd(), "stdin");
+  ASSERT_TRUE(docker) << docker.error().message;
+  EXPECT_EQ(docker->images[0].id, image.id());
 }
 
 }  // namespace

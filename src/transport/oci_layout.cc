@@ -7,6 +7,8 @@
 
 #include "image/go_json.h"
 #include "image/image_config.h"
+#include "transport/platform.h"
+#include "util/io.h"
 #include "util/json_depth.h"
 
 namespace strata {
@@ -121,16 +123,17 @@ Result<std::string> AddToOciIndex(std::string_view existing, const Descriptor& m
 
 // --- OciLayoutSource -----------------------------------------------------------------------------
 
-Result<std::unique_ptr<OciLayoutSource>> OciLayoutSource::Open(const std::string& dir,
-                                                               const std::string& tag) {
+Result<std::unique_ptr<OciLayoutSource>> OciLayoutSource::Open(
+    const std::string& dir, const std::string& tag, const std::optional<Platform>& platform) {
   STRATA_ASSIGN(entries, ReadOciIndex(dir));
   STRATA_ASSIGN(entry, FindOciIndexEntry(entries, tag, dir));
-  return OpenEntry(dir, entry);
+  return OpenEntry(dir, entry, platform);
 }
 
-Result<std::unique_ptr<OciLayoutSource>> OciLayoutSource::OpenEntry(const std::string& dir,
-                                                                    const IndexEntry& entry) {
+Result<std::unique_ptr<OciLayoutSource>> OciLayoutSource::OpenEntry(
+    const std::string& dir, const IndexEntry& entry, const std::optional<Platform>& platform) {
   Descriptor current = entry.descriptor;
+  std::optional<ManifestBlob> top_index;
   for (int depth = 0; depth < kMaxIndexDepth; ++depth) {
     auto bytes = ReadLayoutBlob(dir, current);
     if (!bytes) return Wrap("manifest " + current.digest.str(), bytes.error());
@@ -139,15 +142,16 @@ Result<std::unique_ptr<OciLayoutSource>> OciLayoutSource::OpenEntry(const std::s
     if (IsIndexMediaType(*media_type)) {
       auto entries = ParseIndex(*bytes);
       if (!entries) return Wrap("index " + current.digest.str(), entries.error());
-      auto chosen = SelectPlatform(*entries, "linux", HostGoArch(), HostGoVariant());
+      auto chosen = SelectIndexEntry(*entries, platform);
       if (!chosen) return Wrap("index " + current.digest.str(), chosen.error());
+      if (depth == 0) top_index = ManifestBlob{*bytes, *media_type, false};
       current = chosen->descriptor;
       continue;
     }
     auto parsed = ParseImageManifest(*bytes, *media_type);
     if (!parsed) return Wrap("manifest " + current.digest.str(), parsed.error());
-    return std::unique_ptr<OciLayoutSource>(
-        new OciLayoutSource(dir, ManifestBlob{std::move(*bytes), *media_type, false}));
+    return std::unique_ptr<OciLayoutSource>(new OciLayoutSource(
+        dir, ManifestBlob{std::move(*bytes), *media_type, false}, std::move(top_index)));
   }
   return Fail("OCI layout " + dir + ": indexes nested more than " + std::to_string(kMaxIndexDepth) +
               " deep");
@@ -157,6 +161,98 @@ Result<std::unique_ptr<Reader>> OciLayoutSource::GetBlob(const Descriptor& blob)
   auto reader = OpenFileReader(OciBlobPath(dir_, blob.digest));
   if (!reader) return Fail("OCI layout " + dir_ + ": blob " + blob.digest.str() + " is missing");
   return reader;
+}
+
+Result<ManifestBlob> OciLayoutSource::GetIndexedManifest(const Descriptor& manifest) {
+  auto bytes = ReadLayoutBlob(dir_, manifest);
+  if (!bytes) return Wrap("manifest " + manifest.digest.str(), bytes.error());
+  auto media_type = ManifestMediaType(*bytes, manifest.media_type);
+  if (!media_type) return Wrap("manifest " + manifest.digest.str(), media_type.error());
+  auto parsed = ParseImageManifest(*bytes, *media_type);
+  if (!parsed) return Wrap("manifest " + manifest.digest.str(), parsed.error());
+  return ManifestBlob{std::move(*bytes), *media_type, false};
+}
+
+// --- Docker to OCI -------------------------------------------------------------------------------
+
+namespace {
+
+// containers/image's schema2 -> OCI layer media types.
+Result<std::string> OciLayerMediaType(const std::string& docker_type) {
+  if (docker_type == kDockerLayerGzipMediaType) return std::string(kOciLayerGzipMediaType);
+  if (docker_type == kDockerLayerMediaType) return std::string(kOciLayerMediaType);
+  if (docker_type == "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip") {
+    return std::string("application/vnd.oci.image.layer.nondistributable.v1.tar+gzip");
+  }
+  if (docker_type.starts_with("application/vnd.oci.")) return docker_type;
+  return Fail("layer media type \"" + docker_type + "\" has no OCI equivalent");
+}
+
+// {mediaType, digest, size} and the optional urls/annotations, in the OCI field order.
+nlohmann::ordered_json OciDescriptor(const nlohmann::ordered_json& from, std::string media_type) {
+  nlohmann::ordered_json d;
+  d["mediaType"] = std::move(media_type);
+  d["digest"] = from.value("digest", "");
+  d["size"] = from.value("size", int64_t{0});
+  for (const char* key : {"urls", "annotations", "platform"}) {
+    if (from.contains(key)) d[key] = from[key];
+  }
+  return d;
+}
+
+Result<ManifestBlob> DockerManifestToOci(const ManifestBlob& manifest) {
+  STRATA_TRY(ParseImageManifest(manifest.bytes, manifest.media_type));  // shape and digests
+  auto json = nlohmann::ordered_json::parse(manifest.bytes, nullptr, false);
+  nlohmann::ordered_json out;
+  out["schemaVersion"] = 2;
+  out["mediaType"] = kOciManifestMediaType;
+  out["config"] = OciDescriptor(json["config"], std::string(kOciConfigMediaType));
+  out["layers"] = nlohmann::ordered_json::array();
+  for (const auto& layer : json["layers"]) {
+    STRATA_ASSIGN(type, OciLayerMediaType(layer.value("mediaType", "")));
+    out["layers"].push_back(OciDescriptor(layer, type));
+  }
+  return ManifestBlob{GoMarshal(out), std::string(kOciManifestMediaType), false};
+}
+
+Result<ManifestBlob> DockerListToOci(const ManifestBlob& list,
+                                     const std::map<Digest, Descriptor>& converted) {
+  STRATA_TRY(ParseIndex(list.bytes));
+  auto json = nlohmann::ordered_json::parse(list.bytes, nullptr, false);
+  nlohmann::ordered_json out;
+  out["schemaVersion"] = 2;
+  out["mediaType"] = kOciIndexMediaType;
+  out["manifests"] = nlohmann::ordered_json::array();
+  for (const auto& entry : json["manifests"]) {
+    auto digest = Digest::Parse(entry.value("digest", ""));
+    if (!digest) return Fail("manifest list entry without a valid digest");
+    auto it = converted.find(*digest);
+    if (it == converted.end()) {
+      out["manifests"].push_back(OciDescriptor(entry, entry.value("mediaType", "")));
+      continue;
+    }
+    nlohmann::ordered_json d = OciDescriptor(entry, it->second.media_type);
+    d["digest"] = it->second.digest.str();
+    d["size"] = it->second.size;
+    out["manifests"].push_back(d);
+  }
+  if (json.contains("annotations")) out["annotations"] = json["annotations"];
+  return ManifestBlob{GoMarshal(out), std::string(kOciIndexMediaType), false};
+}
+
+}  // namespace
+
+Result<ManifestBlob> OciManifestForLayout(const ManifestBlob& manifest,
+                                          const std::map<Digest, Descriptor>& converted) {
+  if (manifest.media_type == kOciManifestMediaType) return manifest;
+  if (manifest.media_type == kDockerManifestMediaType) return DockerManifestToOci(manifest);
+  if (manifest.media_type == kOciIndexMediaType) {
+    bool rewritten = false;
+    for (const auto& [from, to] : converted) rewritten |= from != to.digest;
+    if (!rewritten) return manifest;  // kept byte for byte
+  }
+  if (IsIndexMediaType(manifest.media_type)) return DockerListToOci(manifest, converted);
+  return Fail("cannot store a manifest of type " + manifest.media_type + " in an OCI layout");
 }
 
 // --- OciLayoutDestination ------------------------------------------------------------------------
@@ -197,10 +293,22 @@ Status OciLayoutDestination::PutBlob(const Descriptor& blob, BlobRole, Reader& c
 }
 
 Status OciLayoutDestination::PutManifest(const ManifestBlob& manifest) {
+  auto oci = OciManifestForLayout(manifest, converted_);
+  if (!oci) return Wrap("oci:" + dir_, oci.error());
+  manifest_ = std::move(*oci);
+  return {};
+}
+
+Status OciLayoutDestination::PutIndexedManifest(const ManifestBlob& manifest) {
   if (!IsImageManifestMediaType(manifest.media_type)) {
-    return Fail("oci:" + dir_ + ": cannot store a manifest of type " + manifest.media_type);
+    return Fail("oci:" + dir_ + ": an index names a manifest of type " + manifest.media_type);
   }
-  manifest_ = manifest;
+  auto oci = OciManifestForLayout(manifest);
+  if (!oci) return Wrap("oci:" + dir_, oci.error());
+  Descriptor d{oci->media_type, oci->digest(), static_cast<int64_t>(oci->bytes.size())};
+  StringReader bytes(oci->bytes);
+  STRATA_TRY(PutBlob(d, BlobRole::kConfig, bytes));
+  converted_.insert_or_assign(manifest.digest(), d);
   return {};
 }
 

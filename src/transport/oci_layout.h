@@ -8,6 +8,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,22 +41,35 @@ Result<std::string> AddToOciIndex(std::string_view existing, const Descriptor& m
 
 class OciLayoutSource : public ImageSource {
  public:
-  // The image tagged `tag` (or the only image); an index is resolved to this host's platform.
-  static Result<std::unique_ptr<OciLayoutSource>> Open(const std::string& dir,
-                                                       const std::string& tag);
+  // The image tagged `tag` (or the only image); an index is resolved to `platform` (default:
+  // this host's), failing with the platforms it has when it has no image for it.
+  static Result<std::unique_ptr<OciLayoutSource>> Open(
+      const std::string& dir, const std::string& tag,
+      const std::optional<Platform>& platform = std::nullopt);
   // The image an index entry names (for reading every image of a layout).
-  static Result<std::unique_ptr<OciLayoutSource>> OpenEntry(const std::string& dir,
-                                                            const IndexEntry& entry);
+  static Result<std::unique_ptr<OciLayoutSource>> OpenEntry(
+      const std::string& dir, const IndexEntry& entry,
+      const std::optional<Platform>& platform = std::nullopt);
 
   Result<ManifestBlob> GetManifest() override { return manifest_; }
   Result<std::unique_ptr<Reader>> GetBlob(const Descriptor& blob) override;
+  Result<std::optional<ManifestBlob>> GetIndex() override { return index_; }
+  Result<ManifestBlob> GetIndexedManifest(const Descriptor& manifest) override;
 
  private:
-  OciLayoutSource(std::string dir, ManifestBlob manifest)
-      : dir_(std::move(dir)), manifest_(std::move(manifest)) {}
+  OciLayoutSource(std::string dir, ManifestBlob manifest, std::optional<ManifestBlob> index)
+      : dir_(std::move(dir)), manifest_(std::move(manifest)), index_(std::move(index)) {}
   std::string dir_;
   ManifestBlob manifest_;
+  std::optional<ManifestBlob> index_;  // the entry's index, when it named one
 };
+
+// What an OCI layout stores for a manifest: OCI manifests and indexes as they are, a Docker
+// schema2 manifest or manifest list converted to OCI as skopeo converts them (media types
+// only: the config and layer blobs are the same bytes). For an index, `converted` maps the
+// digests of image manifests converted earlier to their new descriptors. Other types fail.
+Result<ManifestBlob> OciManifestForLayout(const ManifestBlob& manifest,
+                                          const std::map<Digest, Descriptor>& converted = {});
 
 class OciLayoutDestination : public ImageDestination {
  public:
@@ -68,6 +82,8 @@ class OciLayoutDestination : public ImageDestination {
   bool HasBlob(const Descriptor& blob) override;
   Status PutBlob(const Descriptor& blob, BlobRole role, Reader& content) override;
   Status PutManifest(const ManifestBlob& manifest) override;
+  bool CanStoreIndex() const override { return true; }
+  Status PutIndexedManifest(const ManifestBlob& manifest) override;
   Status Commit() override;
 
  private:
@@ -78,6 +94,7 @@ class OciLayoutDestination : public ImageDestination {
   bool created_;
   bool committed_ = false;
   std::optional<ManifestBlob> manifest_;
+  std::map<Digest, Descriptor> converted_;  // image manifests of an index, as stored
 };
 
 }  // namespace strata

@@ -38,6 +38,13 @@ Result<Platform> ParsePlatform(std::string_view text) {
   return Fail("invalid platform \"" + std::string(text) + "\": expected os/arch[/variant]");
 }
 
+Result<IndexEntry> SelectIndexEntry(const std::vector<IndexEntry>& entries,
+                                    const std::optional<Platform>& wanted) {
+  const Platform p = wanted.value_or(HostPlatform());
+  if (p.os == kAnyPlatform.os && !entries.empty()) return entries.front();
+  return SelectPlatform(entries, p.os, p.architecture, p.variant);
+}
+
 std::string FormatPlatform(const Platform& p) {
   std::string s = p.os + "/" + p.architecture;
   if (!p.variant.empty()) s += "/" + p.variant;

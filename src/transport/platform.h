@@ -2,8 +2,10 @@
 // GOOS/GOARCH names that image indexes use. Stateless; thread-safe.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "transport/manifest.h"
 #include "util/result.h"
@@ -17,5 +19,13 @@ Platform HostPlatform();
 Result<Platform> ParsePlatform(std::string_view text);
 
 std::string FormatPlatform(const Platform& platform);
+
+// Wanted by whoever reads every image of an index: SelectIndexEntry picks the first.
+inline const Platform kAnyPlatform{"*", "*", ""};
+
+// The entry of a multi-platform index for `wanted` (default: HostPlatform()); fails naming the
+// wanted platform and the ones the index has.
+Result<IndexEntry> SelectIndexEntry(const std::vector<IndexEntry>& entries,
+                                    const std::optional<Platform>& wanted);
 
 }  // namespace strata

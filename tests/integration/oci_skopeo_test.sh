@@ -5,7 +5,8 @@
 # fixture's filesystem (whiteouts applied, opaque dir, hard links, specials, xattrs).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 source "$(dirname "${BASH_SOURCE[0]}")/fixtures.sh"
-need_peer jq skopeo umoci python3
+source "$(dirname "${BASH_SOURCE[0]}")/registry_lib.sh"
+need_peer jq skopeo umoci python3 docker-registry curl htpasswd
 ensure_fixtures
 need_strata_cmd load save inspect
 
@@ -280,6 +281,206 @@ srun copy "oci:$WORK/tampered:rich" "$R/rich:tampered"
 assert_ne 0 "$RC" "[$CASE] strata copy of a layout with a corrupted layer blob fails"
 assert_match "${l#sha256:}|${l:7:12}|digest" "$ERR" "[$CASE] message names the blob or a digest"
 assert_same_text "$before" "$(store_state)" "[$CASE] store unchanged"
+
+# --- multi-platform indexes: --platform for every transport, --all (issue 11, items 5 and 15)
+# A layout with two images (rich as linux/amd64, paxattr as linux/arm64/v8: their configs are
+# rewritten to say so) under one index, made by hand, then copied by skopeo --all so that the
+# index strata reads is skopeo's.
+CASE=index-platform
+skopeo copy -q "docker-archive:$FIX/rich.tar" "oci:$WORK/hand:amd" &&
+  skopeo copy -q "docker-archive:$FIX/paxattr.tar" "oci:$WORK/hand:arm" ||
+  fatal "skopeo copy of the fixtures into oci:$WORK/hand failed"
+read -r AMD_ID ARM_ID < <(python3 - "$WORK/hand" <<'PY'
+import hashlib, json, sys
+d = sys.argv[1]
+def blob(digest):
+    return open(f"{d}/blobs/sha256/{digest.split(':')[1]}", "rb").read()
+def put(data):
+    h = hashlib.sha256(data).hexdigest()
+    open(f"{d}/blobs/sha256/{h}", "wb").write(data)
+    return "sha256:" + h
+index = json.load(open(f"{d}/index.json"))
+by_tag = {m["annotations"]["org.opencontainers.image.ref.name"]: m for m in index["manifests"]}
+entries, ids = [], []
+for tag, arch, variant in (("amd", "amd64", None), ("arm", "arm64", "v8")):
+    manifest = json.loads(blob(by_tag[tag]["digest"]))
+    config = json.loads(blob(manifest["config"]["digest"]))
+    config["architecture"] = arch
+    platform = {"architecture": arch, "os": "linux"}
+    if variant:
+        config["variant"] = variant
+        platform["variant"] = variant
+    config_bytes = json.dumps(config).encode()
+    manifest["config"]["digest"] = put(config_bytes)
+    manifest["config"]["size"] = len(config_bytes)
+    ids.append(manifest["config"]["digest"])
+    manifest_bytes = json.dumps(manifest).encode()
+    entries.append({"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "digest": put(manifest_bytes), "size": len(manifest_bytes),
+                    "platform": platform})
+index_bytes = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                          "manifests": entries}).encode()
+index["manifests"].append({"mediaType": "application/vnd.oci.image.index.v1+json",
+                           "digest": put(index_bytes), "size": len(index_bytes),
+                           "annotations": {"org.opencontainers.image.ref.name": "multi"}})
+json.dump(index, open(f"{d}/index.json", "w"))
+print(*ids)
+PY
+)
+out=$(skopeo copy -q --all "oci:$WORK/hand:multi" "oci:$WORK/multi:multi" 2>&1) ||
+  fatal "skopeo copy --all of the hand-made index failed: $out"
+for want in "linux/arm64 $ARM_ID arm64" "linux/arm64/v8 $ARM_ID arm64" "linux/amd64 $AMD_ID amd64"; do
+  read -r platform id arch <<<"$want"
+  srun copy --platform "$platform" "oci:$WORK/multi:multi" "$R/multi:${arch}"
+  assert_eq 0 "$RC" "[$CASE] strata copy --platform $platform oci:DIR:multi: $ERR"
+  srun inspect "$R/multi:${arch}"
+  assert_eq "$id $arch" "$(jq -r '.[0] | "\(.Id) \(.Architecture)"' <<<"$OUT" 2>&1)" \
+    "[$CASE] --platform $platform stored the $arch image"
+done
+for src in "oci:$WORK/multi:multi" "oci-archive:$WORK/multi.tar:multi"; do
+  [[ $src == oci-archive:* ]] && skopeo copy -q --all "oci:$WORK/multi:multi" "$src"
+  before=$(store_state)
+  srun copy --platform linux/s390x "$src" "$R/multi:s390x"
+  assert_ne 0 "$RC" "[$CASE] --platform linux/s390x (not in the index) from ${src%%:*}: fails"
+  assert_match "linux/s390x.*linux/amd64, linux/arm64/v8" "$ERR" \
+    "[$CASE] the message names the platform and the ones the index has"
+  assert_same_text "$before" "$(store_state)" "[$CASE] store unchanged"
+done
+srun copy --platform linux/arm64 "oci-archive:$WORK/multi.tar:multi" "$R/multi:from-archive"
+assert_eq "0 $ARM_ID" "$RC $(strata_image_id "$R/multi:from-archive" 2>&1)" \
+  "[$CASE] oci-archive: --platform linux/arm64 stores the arm64 image: $ERR"
+
+CASE=copy-all
+srun copy --all "oci:$WORK/multi:multi" "oci:$WORK/all:every"
+assert_eq 0 "$RC" "[$CASE] strata copy --all oci: -> oci: $ERR"
+raw=$(skopeo inspect --raw "oci:$WORK/all:every" 2>&1) || true
+assert_eq "application/vnd.oci.image.index.v1+json 2" "$(jq -r '"\(.mediaType) \(.manifests | length)"' <<<"$raw" 2>&1)" \
+  "[$CASE] skopeo reads an index of both images"
+out=$(skopeo copy -q --all "oci:$WORK/all:every" "oci:$WORK/all-back:x" 2>&1) &&
+  ok "[$CASE] skopeo copy --all reads every image strata wrote" || not_ok "[$CASE] skopeo copy --all: $out"
+out=$(umoci ls --layout "$WORK/all" 2>&1) && [[ $out == *every* ]] &&
+  ok "[$CASE] umoci ls lists the tag" || not_ok "[$CASE] umoci ls --layout: $out"
+srun copy "oci:$WORK/multi:multi" "oci:$WORK/one:x"
+assert_eq "0 application/vnd.oci.image.manifest.v1+json" \
+  "$RC $(skopeo inspect --raw "oci:$WORK/one:x" 2>&1 | jq -r .mediaType 2>&1)" \
+  "[$CASE] without --all one image is copied: $ERR"
+before=$(store_state)
+srun copy --all "oci:$WORK/multi:multi" "$R/multi:all"
+assert_ne 0 "$RC" "[$CASE] --all into the store (no indexes there) fails"
+assert_match "copy --all" "$ERR" "[$CASE] ... saying why"
+assert_same_text "$before" "$(store_state)" "[$CASE] store unchanged"
+
+# --- docker:// -> oci: and oci-archive: (item 6): the registry holds Docker schema2 manifests,
+# which an OCI layout stores as OCI manifests (skopeo reads nothing else from index.json).
+CASE=registry-to-oci
+start_registry REG
+push_fixture_with_skopeo "$FIX/rich.tar" "$REG_ADDR/it/rich:1" >/dev/null || fatal "push rich to $REG_ADDR"
+srun copy "docker://$REG_ADDR/it/rich:1" "oci:$WORK/from-reg:rich"
+assert_eq 0 "$RC" "[$CASE] strata copy docker:// oci:DIR:TAG: $ERR"
+if ((RC == 0)); then
+  verify_layout "$CASE" "$WORK/from-reg"
+  assert_eq "$RICH_ID" "$(skopeo inspect --raw "oci:$WORK/from-reg:rich" 2>&1 | jq -r .config.digest 2>&1)" \
+    "[$CASE] skopeo inspect oci:DIR:TAG reads it (config kept)"
+  out=$(umoci ls --layout "$WORK/from-reg" 2>&1) && [[ $out == rich ]] &&
+    ok "[$CASE] umoci ls --layout" || not_ok "[$CASE] umoci ls --layout: $out"
+  umoci_check "$CASE" "$WORK/from-reg" rich
+fi
+srun copy "docker://$REG_ADDR/it/rich:1" "oci-archive:$WORK/from-reg.tar:rich"
+assert_eq 0 "$RC" "[$CASE] strata copy docker:// oci-archive: $ERR"
+assert_eq "application/vnd.oci.image.manifest.v1+json $RICH_ID" \
+  "$(skopeo inspect --raw "oci-archive:$WORK/from-reg.tar:rich" 2>&1 | jq -r '"\(.mediaType) \(.config.digest)"' 2>&1)" \
+  "[$CASE] skopeo inspect oci-archive: reads an OCI manifest"
+# --all to a registry and back (the index and both images by digest)
+srun copy --all "oci:$WORK/multi:multi" "docker://$REG_ADDR/it/multi:1"
+assert_eq 0 "$RC" "[$CASE] strata copy --all oci: docker://: $ERR"
+raw=$(skopeo inspect --tls-verify=false --raw "docker://$REG_ADDR/it/multi:1" 2>&1) || true
+assert_eq "2" "$(jq -r '.manifests | length' <<<"$raw" 2>&1)" "[$CASE] the registry has the index"
+out=$(skopeo copy -q --all --src-tls-verify=false "docker://$REG_ADDR/it/multi:1" "oci:$WORK/reg-all:x" 2>&1) &&
+  ok "[$CASE] skopeo copy --all reads every image back" || not_ok "[$CASE] skopeo copy --all from the registry: $out"
+# --dest-tls-verify / --src-tls-verify: verifying TLS against a plain-http registry must fail.
+# (dir:$WORK/sk-dir holds a Docker schema2 manifest, which strata reads back from a registry.)
+srun copy --dest-tls-verify "dir:$WORK/sk-dir" "docker://$REG_ADDR/it/tls:1"
+assert_ne 0 "$RC" "[$CASE] --dest-tls-verify against a plain-http registry fails"
+srun copy --dest-tls-verify=false "dir:$WORK/sk-dir" "docker://$REG_ADDR/it/tls:1"
+assert_eq 0 "$RC" "[$CASE] --dest-tls-verify=false pushes: $ERR"
+srun copy --src-tls-verify "docker://$REG_ADDR/it/tls:1" "oci:$WORK/tls:x"
+assert_ne 0 "$RC" "[$CASE] --src-tls-verify against a plain-http registry fails"
+srun copy --src-tls-verify=false "docker://$REG_ADDR/it/tls:1" "oci:$WORK/tls:x"
+assert_eq 0 "$RC" "[$CASE] --src-tls-verify=false pulls: $ERR"
+
+CASE=copy-creds
+start_registry AUTH --htpasswd alice:secret1
+srun copy "dir:$WORK/sk-dir" "docker://$AUTH_ADDR/it/creds:1"
+assert_ne 0 "$RC" "[$CASE] without credentials the push is refused"
+srun copy --dest-creds alice:wrong "dir:$WORK/sk-dir" "docker://$AUTH_ADDR/it/creds:1"
+assert_ne 0 "$RC" "[$CASE] --dest-creds with a wrong password is refused"
+srun copy --dest-creds alice:secret1 "dir:$WORK/sk-dir" "docker://$AUTH_ADDR/it/creds:1"
+assert_eq 0 "$RC" "[$CASE] --dest-creds alice:secret1 pushes: $ERR"
+srun copy "docker://$AUTH_ADDR/it/creds:1" "oci:$WORK/creds-none:x"
+assert_ne 0 "$RC" "[$CASE] without --src-creds the pull is refused"
+srun copy --src-creds alice:secret1 "docker://$AUTH_ADDR/it/creds:1" "oci:$WORK/creds:x"
+assert_eq 0 "$RC" "[$CASE] --src-creds alice:secret1 pulls: $ERR"
+
+# --- `load` of an OCI archive from stdin (item 12): a pipe and a redirected file
+CASE=load-oci-stdin
+strata rmi -f "$SK_ARCHIVE_ID" >/dev/null 2>&1 || true
+RC=0
+OUT=$(cat "$WORK/sk-oci-archive.tar" | strata load 2>"$WORK/load.err") || RC=$?
+assert_eq "0 Loaded image ID: $SK_ARCHIVE_ID" "$RC $OUT" "[$CASE] cat oci-archive | strata load: $(cat "$WORK/load.err")"
+strata rmi -f "$SK_ARCHIVE_ID" >/dev/null 2>&1 || true
+RC=0
+OUT=$(gzip -c "$WORK/sk-oci-archive.tar" | strata load 2>"$WORK/load.err") || RC=$?
+assert_eq "0 Loaded image ID: $SK_ARCHIVE_ID" "$RC $OUT" "[$CASE] gzip'd oci-archive | strata load: $(cat "$WORK/load.err")"
+strata rmi -f "$SK_ARCHIVE_ID" >/dev/null 2>&1 || true
+RC=0
+OUT=$(strata load <"$WORK/sk-oci-archive.tar" 2>"$WORK/load.err") || RC=$?
+assert_eq "0 Loaded image ID: $SK_ARCHIVE_ID" "$RC $OUT" "[$CASE] strata load < oci-archive: $(cat "$WORK/load.err")"
+
+# --- progress bars on a terminal, nothing extra elsewhere (item 14)
+# on_pty CMD...: runs CMD with stdout and stderr on a pseudo-terminal; prints what it wrote.
+on_pty() {
+  python3 - "$@" <<'PY'
+import os, pty, subprocess, sys
+master, slave = pty.openpty()
+p = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=slave, stderr=slave)
+os.close(slave)
+out = b""
+while True:
+    try:
+        data = os.read(master, 65536)
+    except OSError:
+        break
+    if not data:
+        break
+    out += data
+rc = p.wait()
+sys.stdout.buffer.write(out)
+sys.exit(rc)
+PY
+}
+CASE=progress
+BAR='[0-9a-f]{12}: VERB \[=+>? *\] +[0-9.]+ ?[kMG]?B/[0-9.]+ ?[kMG]?B'
+out=$(on_pty "$STRATA" --root "$WORK/pty-root" load -i "$FIX/rich.tar" 2>&1) && rc=0 || rc=$?
+assert_eq 0 "$rc" "[$CASE] load on a terminal"
+assert_match "${BAR/VERB/Loading layer}" "$out" "[$CASE] load on a terminal: a 'Loading layer' bar per layer"
+assert_match "Loaded image: $R/rich:1" "$out" "[$CASE] ... then what it loaded"
+rows=$(grep -aoE '[0-9a-f]{12}: Loading layer' <<<"$out" | sort -u | wc -l)
+assert_eq "$(tar -tvf "$FIX/rich.tar" | grep -c '^-.*/layer\.tar$')" "$rows" \
+  "[$CASE] one row per layer.tar read"
+[[ $out != *" 3B/3B"* ]] && ok "[$CASE] no bar for the 3-byte VERSION members" ||
+  not_ok "[$CASE] a VERSION member got a bar"
+out=$("$STRATA" --root "$WORK/pipe-root" load -i "$FIX/rich.tar" 2>&1 | cat) || true
+assert_eq "Loaded image: $R/rich:1" "$out" "[$CASE] load into a pipe: no bars"
+out=$(on_pty "$STRATA" --root "$WORK/pty-root" save -o "$WORK/pty-save.tar" "$R/rich:1" 2>&1) || true
+assert_match "${BAR/VERB/Saving layer}" "$out" "[$CASE] save -o on a terminal: 'Saving layer' bars"
+out=$("$STRATA" --root "$WORK/pty-root" save -o "$WORK/pipe-save.tar" "$R/rich:1" 2>&1 | cat) || true
+assert_eq "" "$out" "[$CASE] save -o into a pipe: nothing"
+out=$(on_pty "$STRATA" --root "$WORK/pty-root" copy "$R/rich:1" "oci:$WORK/pty-oci:x" 2>&1) || true
+assert_match "${BAR/VERB/Copying blob}" "$out" "[$CASE] copy on a terminal: 'Copying blob' bars"
+assert_match "Writing manifest to image destination" "$out" "[$CASE] ... and skopeo's closing line"
+out=$("$STRATA" --root "$WORK/pty-root" copy "$R/rich:1" "oci:$WORK/pipe-oci:x" 2>&1 | cat) || true
+[[ $out != *$'\e['* && $out == *"Copying blob sha256:"* ]] &&
+  ok "[$CASE] copy into a pipe: skopeo's lines, no bars" || not_ok "[$CASE] copy into a pipe: $out"
 
 fi # has copy
 
