@@ -65,7 +65,7 @@ const nlohmann::ordered_json& HistoryHeaders() {
 }
 
 void RunHistory(GlobalOptions& g, const HistoryOptions& o) {
-  auto store = OpenStoreOrReport(g);
+  auto store = OpenStoreOrReport(g, StoreAccess::kReadOnly);
   if (!store) return;
   auto id = ResolveImage(*store, o.image);
   if (!id) return ReportError(g, id.error().message);
@@ -135,7 +135,7 @@ void RunImages(GlobalOptions& g, const ImagesOptions& o) {
   if (!filters) return ReportError(g, filters.error().message);
   // docker images REPOSITORY[:TAG] is a reference filter (a path.Match pattern).
   if (!o.repository.empty()) filters->references.push_back(o.repository);
-  auto store = OpenStoreOrReport(g);
+  auto store = OpenStoreOrReport(g, StoreAccess::kReadOnly);
   if (!store) return;
   auto before = FilterImageTime(*store, filters->before);
   if (!before) return ReportError(g, before.error().message);
@@ -196,7 +196,7 @@ void RunInspect(GlobalOptions& g, const std::vector<std::string>& names,
     }
     tmpl = std::move(*parsed);
   }
-  auto store = OpenStoreOrReport(g);
+  auto store = OpenStoreOrReport(g, StoreAccess::kReadOnly);
   if (!store) return;
   GoTemplateOptions options;
   options.missing_key_error = true;  // docker's raw fallback: missingkey=error

@@ -114,8 +114,18 @@ assert_match "1: digest: $DK_DIGEST" "$OUT" "re-pushing a pulled image keeps doc
 # --- copy docker:// --------------------------------------------------------------------------------
 in_store "$S" copy "docker://$REG/dk/rich:1" "oci:$WORK/oci:v1"
 assert_eq 0 "$RC" "copy docker:// -> oci: ($ERR)"
-assert_eq "$DK_DIGEST" "$(jq -r '.manifests[0].digest' "$WORK/oci/index.json" 2>&1)" \
-  "copy docker:// -> oci: keeps the manifest digest"
+# An OCI layout holds OCI manifests (skopeo finds nothing else in index.json): the Docker
+# manifest's media types are converted, its config and layer blobs kept, so the image ID is
+# still docker's (skopeo would also rewrite the config, and so the ID).
+oci_manifest=$WORK/oci/blobs/sha256/$(jq -r '.manifests[0].digest' "$WORK/oci/index.json" | cut -d: -f2)
+assert_eq "application/vnd.oci.image.manifest.v1+json" "$(jq -r .mediaType "$oci_manifest")" \
+  "copy docker:// -> oci: writes an OCI manifest"
+assert_eq "$WANT_ID" "$(jq -r .config.digest "$oci_manifest")" "copy docker:// -> oci: keeps the config, so the image ID"
+assert_eq "$(curl -s -H "Accept: application/vnd.docker.distribution.manifest.v2+json" \
+  "http://$REG/v2/dk/rich/manifests/1" | jq -c '[.layers[] | .digest, .size]')" \
+  "$(jq -c '[.layers[] | .digest, .size]' "$oci_manifest")" "copy docker:// -> oci: keeps the layer blobs"
+got=$(skopeo inspect "oci:$WORK/oci:v1" 2>&1 | jq -r '.Layers | length')
+assert_eq 11 "$got" "skopeo reads the layout strata wrote"
 in_store "$S" copy "docker://$REG/dk/rich:1" "docker://$REG/copied/rich:2"
 assert_eq 0 "$RC" "copy docker:// -> docker:// ($ERR)"
 got=$(skopeo inspect --tls-verify=false "docker://$REG/copied/rich:2" 2>&1 | jq -r .Digest)
