@@ -555,6 +555,11 @@ Dispatch RegistryApi::Manifest(Request& request, const std::string& name,
     auto d = Digest::Parse(reference);
     if (!d) return Err(400, "DIGEST_INVALID", d.error().message, reference);
   } else if (!IsValidTag(reference)) {
+    // No manifest can have that name: reading or deleting it is a 404, as the spec and the OCI
+    // conformance suite want; only a PUT of it is a client error.
+    if (request.method != "PUT") {
+      return Err(404, "MANIFEST_UNKNOWN", "manifest unknown", reference);
+    }
     return Err(400, "TAG_INVALID", "invalid tag", reference);
   }
   const std::string& method = request.method;

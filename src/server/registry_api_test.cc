@@ -347,6 +347,16 @@ TEST_F(RegistryServerTest, ManifestsAreCheckedStoredAndServed) {
                         {"Content-Type: application/vnd.oci.image.manifest.v1+json"});
   EXPECT_EQ(mismatch.ErrorCode(), "MANIFEST_INVALID");
   EXPECT_EQ(c.Do("PUT", "/v2/lib/app/manifests/bad:tag", manifest, {kDockerManifest}).status, 400);
+  // A name that is not a valid tag cannot name a manifest: 404 to read or delete (issue 15, the
+  // v1.1.1 conformance suite), 400 TAG_INVALID only to put.
+  const std::string invalid = "-" + std::string(10, 'x');
+  EXPECT_EQ(
+      c.Do("PUT", "/v2/lib/app/manifests/" + invalid, manifest, {kDockerManifest}).ErrorCode(),
+      "TAG_INVALID");
+  for (const char* method : {"GET", "HEAD", "DELETE"}) {
+    EXPECT_EQ(c.Do(method, "/v2/lib/app/manifests/" + invalid).status, 404) << method;
+  }
+  EXPECT_EQ(c.Do("GET", "/v2/lib/app/manifests/" + invalid).ErrorCode(), "MANIFEST_UNKNOWN");
 }
 
 // Issue 15: a manifest whose annotations nest 100,000 levels deep once crashed the server (the
