@@ -1,6 +1,6 @@
 #include "archive/layer_size.h"
 
-#include "archive/clean_path.h"
+#include "util/clean_path.h"
 
 namespace strata {
 

@@ -5,8 +5,8 @@
 #include <map>
 #include <vector>
 
-#include "archive/clean_path.h"
 #include "archive/tar_format.h"
+#include "util/clean_path.h"
 
 namespace strata {
 namespace {

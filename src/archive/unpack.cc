@@ -15,8 +15,8 @@
 #include <utility>
 #include <vector>
 
-#include "archive/clean_path.h"
 #include "archive/root_fs.h"
+#include "util/clean_path.h"
 #include "util/file.h"
 
 namespace strata {

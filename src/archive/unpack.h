@@ -34,15 +34,15 @@ struct UnpackOptions {
 };
 
 struct UnpackStats {
-  int64_t entries = 0;          // tar entries read (PAX global headers excluded)
-  int64_t tar_size = 0;         // sum of the headers' size fields (Docker's naive layer size)
-  int64_t content_bytes = 0;    // regular file bytes written
-  int64_t whiteouts = 0;        // ".wh.<name>" entries applied
-  int64_t opaque_dirs = 0;      // ".wh..wh..opq" entries applied
-  int64_t skipped_devices = 0;  // device nodes not created (EPERM: not root / user namespace)
+  int64_t entries = 0;             // tar entries read (PAX global headers excluded)
+  int64_t tar_size = 0;            // sum of the headers' size fields (Docker's naive layer size)
+  int64_t content_bytes = 0;       // regular file bytes written
+  int64_t whiteouts = 0;           // ".wh.<name>" entries applied
+  int64_t opaque_dirs = 0;         // ".wh..wh..opq" entries applied
+  int64_t skipped_devices = 0;     // device nodes not created (EPERM: not root / user namespace)
   int64_t owners_not_applied = 0;  // entries that keep our uid/gid instead of the header's
-  int64_t skipped_entries = 0;  // AUFS metadata and non-directory entries naming the root
-  int64_t xattr_failures = 0;   // attributes that could not be set
+  int64_t skipped_entries = 0;     // AUFS metadata and non-directory entries naming the root
+  int64_t xattr_failures = 0;      // attributes that could not be set
 };
 
 // What an unprivileged unpack could not reproduce, summed over the layers of one operation, for

@@ -8,8 +8,8 @@
 
 #include "cli/commands.h"
 #include "cli/layer_progress_view.h"
-#include "layer/layer_unpack.h"
 #include "store/image_import.h"
+#include "store/layer_unpack.h"
 #include "transport/docker_archive_load.h"
 #include "transport/docker_archive_save.h"
 #include "transport/oci_archive.h"

@@ -9,13 +9,13 @@
 #include "image/docker_format.h"
 #include "image/docker_units.h"
 #include "image/go_template.h"
-#include "image/go_time.h"
 #include "reference/reference.h"
 #include "store/image_commit.h"
 #include "store/image_delete.h"
 #include "store/image_list.h"
 #include "store/image_lookup.h"
 #include "store/image_views.h"
+#include "util/go_time.h"
 
 namespace strata::cli {
 namespace {

@@ -30,8 +30,9 @@ std::string Errno(const std::string& op, const std::string& path) {
   const int e = errno;
   std::string msg = op + " " + path + ": " + std::strerror(e);
   if (e == ENOSPC || e == EDQUOT) {
-    msg += " (free space on the store's device, e.g. with `strata gc` or `strata image prune`, "
-           "or use another --root)";
+    msg +=
+        " (free space on the store's device, e.g. with `strata gc` or `strata image prune`, "
+        "or use another --root)";
   } else if (e == EACCES || e == EPERM || e == EROFS) {
     msg += " (the store is not writable by uid " + std::to_string(::geteuid()) +
            ": run as the store's owner or use another --root)";

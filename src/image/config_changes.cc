@@ -8,9 +8,9 @@
 #include <optional>
 #include <vector>
 
-#include "archive/clean_path.h"
 #include "image/filter_time.h"
 #include "image/shell_words.h"
+#include "util/clean_path.h"
 #include "util/json_depth.h"
 
 namespace strata {

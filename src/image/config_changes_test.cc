@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "image/go_json.h"
+#include "util/go_json.h"
 
 namespace strata {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <array>
 
-#include "image/go_decode.h"
+#include "util/go_decode.h"
 
 namespace strata {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "image/go_time.h"
+#include "util/go_time.h"
 
 namespace strata {
 namespace {

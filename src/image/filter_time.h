@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "image/go_time.h"
+#include "util/go_time.h"
 #include "util/result.h"
 
 namespace strata {

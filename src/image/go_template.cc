@@ -8,7 +8,7 @@
 #include <optional>
 #include <vector>
 
-#include "image/go_json.h"
+#include "util/go_json.h"
 
 namespace strata {
 

@@ -3,8 +3,8 @@
 #include <array>
 
 #include "image/chain_id.h"
-#include "image/go_decode.h"
-#include "image/go_json.h"
+#include "util/go_decode.h"
+#include "util/go_json.h"
 #include "util/json_depth.h"
 
 namespace strata {

@@ -13,7 +13,7 @@
 
 #include "digest/digest.h"
 #include "image/container_config.h"
-#include "image/go_time.h"
+#include "util/go_time.h"
 #include "util/result.h"
 
 namespace strata {

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "image/go_json.h"
+#include "util/go_json.h"
 
 namespace strata {
 namespace {

@@ -1,7 +1,7 @@
 #include "image/v1_id.h"
 
 #include "image/chain_id.h"
-#include "image/go_json.h"
+#include "util/go_json.h"
 
 namespace strata {
 

@@ -15,13 +15,13 @@
 #include <utility>
 #include <vector>
 
-#include "archive/clean_path.h"
 #include "archive/compression.h"
 #include "archive/layer_size.h"
 #include "archive/tar_reader.h"
 #include "archive/tar_writer.h"
 #include "archive/unpack.h"
 #include "util/byte_pipe.h"
+#include "util/clean_path.h"
 #include "util/debug_log.h"
 #include "util/file.h"
 

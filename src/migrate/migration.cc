@@ -9,11 +9,11 @@
 #include <thread>
 
 #include "archive/dir_tar.h"
-#include "archive/tar_split.h"
 #include "archive/tree_changes.h"
 #include "image/chain_id.h"
 #include "image/image_config.h"
 #include "layer/layer_stage.h"
+#include "migrate/tar_split.h"
 #include "migrate/v1_image_config.h"
 #include "store/image_commit.h"
 #include "util/file.h"

@@ -7,9 +7,9 @@
 #include <mutex>
 
 #include "archive/compression.h"
-#include "archive/tar_split.h"
 #include "archive/tar_writer.h"
 #include "image/chain_id.h"
+#include "migrate/tar_split.h"
 #include "migrate/v1_image_config.h"
 #include "store/image_commit.h"
 #include "util/file.h"

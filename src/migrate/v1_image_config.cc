@@ -3,9 +3,9 @@
 #include <array>
 #include <nlohmann/json.hpp>
 
-#include "image/go_decode.h"
-#include "image/go_json.h"
-#include "image/go_time.h"
+#include "util/go_decode.h"
+#include "util/go_json.h"
+#include "util/go_time.h"
 #include "util/json_depth.h"
 
 namespace strata {

@@ -10,8 +10,8 @@
 #include <thread>
 
 #include "image/image_config.h"
-#include "layer/layer_unpack.h"
 #include "store/layer_content.h"
+#include "store/layer_unpack.h"
 #include "store/sqlite.h"
 #include "transport/image_transport.h"
 #include "transport/platform.h"

@@ -7,7 +7,7 @@
 #include <ctime>
 
 #include "image/chain_id.h"
-#include "image/go_time.h"
+#include "util/go_time.h"
 
 namespace strata {
 

@@ -3,8 +3,8 @@
 #include <dirent.h>
 
 #include <algorithm>
-#include <map>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "reference/reference.h"

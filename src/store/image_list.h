@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "image/go_time.h"
 #include "store/image_views.h"
+#include "util/go_time.h"
 #include "util/result.h"
 
 namespace strata {

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "image/go_time.h"
+#include "util/go_time.h"
 #include "util/result.h"
 
 namespace strata {

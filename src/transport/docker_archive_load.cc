@@ -6,12 +6,12 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "archive/clean_path.h"
 #include "archive/compression.h"
 #include "archive/tar_reader.h"
 #include "image/image_config.h"
 #include "layer/layer_stage.h"
 #include "store/image_commit.h"
+#include "util/clean_path.h"
 #include "util/json_depth.h"
 
 namespace strata {

@@ -6,11 +6,11 @@
 #include <set>
 
 #include "archive/tar_writer.h"
-#include "image/go_json.h"
 #include "image/image_config.h"
 #include "image/v1_id.h"
 #include "store/image_lookup.h"
 #include "store/layer_content.h"
+#include "util/go_json.h"
 
 namespace strata {
 namespace {
@@ -106,7 +106,7 @@ Status SaveDockerArchive(Store& store, const std::vector<SaveRequest>& images, W
                          const BlobProgressFn& progress) {
   STRATA_ASSIGN(lock, store.LockShared());
   std::vector<ArchiveItem> items;
-  std::map<Digest, std::string> layer_paths;  // diffID -> "<v1id>/layer.tar" written first
+  std::map<Digest, std::string> layer_paths;   // diffID -> "<v1id>/layer.tar" written first
   std::map<Digest, std::string> layer_images;  // diffID -> the image it is written for (errors)
   std::set<std::string> dirs;
   nlohmann::ordered_json manifest = nlohmann::ordered_json::array();

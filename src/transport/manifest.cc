@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "image/go_json.h"
+#include "util/go_json.h"
 #include "util/json_depth.h"
 
 namespace strata {

@@ -6,9 +6,9 @@
 
 #include <cstring>
 
-#include "archive/clean_path.h"
 #include "archive/compression.h"
 #include "archive/tar_reader.h"
+#include "util/clean_path.h"
 
 namespace strata {
 namespace {

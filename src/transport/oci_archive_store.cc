@@ -9,11 +9,11 @@
 #include <nlohmann/json.hpp>
 
 #include "archive/compression.h"
-#include "image/go_json.h"
 #include "transport/oci_archive.h"
 #include "transport/oci_layout.h"
 #include "transport/store_transport.h"
 #include "util/cancel.h"
+#include "util/go_json.h"
 
 namespace strata {
 namespace {

@@ -5,9 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "image/go_json.h"
 #include "image/image_config.h"
 #include "transport/platform.h"
+#include "util/go_json.h"
 #include "util/io.h"
 #include "util/json_depth.h"
 

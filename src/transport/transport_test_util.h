@@ -11,9 +11,9 @@
 #include "archive/compression.h"
 #include "archive/test_util.h"
 #include "digest/digest.h"
-#include "image/go_json.h"
 #include "transport/manifest.h"
 #include "util/file.h"
+#include "util/go_json.h"
 
 namespace strata::transport_test {
 

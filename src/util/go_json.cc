@@ -1,4 +1,4 @@
-#include "image/go_json.h"
+#include "util/go_json.h"
 
 #include <algorithm>
 #include <charconv>

@@ -1,4 +1,4 @@
-#include "image/go_decode.h"
+#include "util/go_decode.h"
 
 #include <limits>
 

@@ -1,4 +1,4 @@
-#include "archive/clean_path.h"
+#include "util/clean_path.h"
 
 #include <vector>
 

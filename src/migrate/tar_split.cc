@@ -1,4 +1,4 @@
-#include "archive/tar_split.h"
+#include "migrate/tar_split.h"
 
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -9,12 +9,12 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
-#include "archive/clean_path.h"
 #include "archive/compression.h"
-#include "archive/crc64_iso.h"
 #include "archive/tar_reader.h"
-#include "image/go_json.h"
+#include "migrate/crc64_iso.h"
 #include "util/base64.h"
+#include "util/clean_path.h"
+#include "util/go_json.h"
 #include "util/json_depth.h"
 
 namespace strata {

@@ -1,4 +1,4 @@
-#include "archive/crc64_iso.h"
+#include "migrate/crc64_iso.h"
 
 #include <isa-l/crc64.h>
 

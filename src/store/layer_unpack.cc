@@ -1,4 +1,4 @@
-#include "layer/layer_unpack.h"
+#include "store/layer_unpack.h"
 
 #include <sys/stat.h>
 

@@ -1,13 +1,13 @@
-#include "archive/tar_split.h"
+#include "migrate/tar_split.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "archive/compression.h"
-#include "archive/crc64_iso.h"
 #include "archive/tar_writer.h"
 #include "digest/digest.h"
+#include "migrate/crc64_iso.h"
 #include "util/file.h"
 
 namespace strata {

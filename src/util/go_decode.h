@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "image/go_time.h"
+#include "util/go_time.h"
 #include "util/result.h"
 
 namespace strata::go_decode {

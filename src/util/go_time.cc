@@ -1,4 +1,4 @@
-#include "image/go_time.h"
+#include "util/go_time.h"
 
 #include <time.h>
 
