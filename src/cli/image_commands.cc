@@ -240,7 +240,7 @@ void RunTag(GlobalOptions& g, const std::string& source, const std::string& targ
     return ReportError(g, "refusing to create an ambiguous tag using digest algorithm as name");
   }
   Metadata& md = (*store).metadata();
-  auto tx = Transaction::Begin(md.db());
+  auto tx = md.Begin();
   if (!tx) return ReportError(g, tx.error().message);
   auto st = PutReference(md, TagNameOnly(*ref), *id);
   if (st) st = md.SetLastTagTime(*id, NowRfc3339Nano());

@@ -183,7 +183,7 @@ Result<std::vector<CommitEvent>> AddTags(Metadata& md, const Digest& id,
                                          const std::vector<Reference>& tags) {
   std::vector<CommitEvent> events;
   if (tags.empty()) return events;
-  STRATA_ASSIGN(tx, Transaction::Begin(md.db()));
+  STRATA_ASSIGN(tx, md.Begin());
   bool changed = false;
   for (const Reference& tag : tags) {
     STRATA_ASSIGN(old, md.GetRef(tag.String()));

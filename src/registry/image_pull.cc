@@ -234,7 +234,7 @@ Result<bool> UpToDate(Store& store, const Digest& image_id, const std::vector<Re
 
 Status RecordSources(Store& store, const Reference& name, const ImageManifest& manifest) {
   Metadata& md = store.metadata();
-  STRATA_ASSIGN(tx, Transaction::Begin(md.db()));
+  STRATA_ASSIGN(tx, md.Begin());
   std::vector<Digest> digests{manifest.config.digest};
   for (const Descriptor& l : manifest.layers) digests.push_back(l.digest);
   for (const Digest& d : digests) {

@@ -263,7 +263,7 @@ Result<PushResult> PushImage(Store& store, const PushTarget& target, const Diges
   // Remember what is where, and the digest reference docker adds after a push.
   STRATA_TRY(store.content().Put(manifest.bytes));
   Metadata& md = store.metadata();
-  STRATA_ASSIGN(tx, Transaction::Begin(md.db()));
+  STRATA_ASSIGN(tx, md.Begin());
   for (const BlobTask& task : tasks) {
     if (task.compressed_now) {
       STRATA_TRY(md.AddLayerBlob(LayerBlob{*task.diff_id, task.pushed->digest,

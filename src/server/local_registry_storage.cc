@@ -124,8 +124,43 @@ constexpr const char* kManifestColumns = "media_type, size, subject, artifact_ty
 
 }  // namespace
 
+// Step 1 is the schema that store/metadata.cc created before domains (layout 1); step 2 turns the
+// query gc used for the registry's blobs into the domain's view.
+const SchemaDomain& RegistryDomain() {
+  static const SchemaDomain domain{"registry",
+                                   {R"sql(
+CREATE TABLE IF NOT EXISTS registry_blobs(
+  repository TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  added_at INTEGER NOT NULL,
+  PRIMARY KEY(repository, digest)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS registry_manifests(
+  repository TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  media_type TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  subject TEXT,
+  artifact_type TEXT,
+  annotations TEXT,
+  added_at INTEGER NOT NULL,
+  PRIMARY KEY(repository, digest)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS registry_manifests_subject ON registry_manifests(repository, subject);
+CREATE TABLE IF NOT EXISTS registry_tags(
+  repository TEXT NOT NULL,
+  tag TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  PRIMARY KEY(repository, tag)) WITHOUT ROWID;
+)sql",
+                                    R"sql(
+CREATE VIEW IF NOT EXISTS gc_roots_registry(digest) AS
+  SELECT digest FROM registry_blobs UNION SELECT digest FROM registry_manifests;
+)sql"}};
+  return domain;
+}
+
 Result<std::unique_ptr<LocalRegistryStorage>> LocalRegistryStorage::Open(Store& store) {
-  std::unique_ptr<LocalRegistryStorage> s(new LocalRegistryStorage(store));
+  STRATA_ASSIGN(db, store.metadata().OpenDomain(RegistryDomain()));
+  std::unique_ptr<LocalRegistryStorage> s(new LocalRegistryStorage(store, *db));
   STRATA_TRY(MakeDirs(s->uploads_dir_, 0700));
   // Uploads untouched for a week are abandoned (distribution purges after 168 h too).
   STRATA_ASSIGN(names, ListDirectory(s->uploads_dir_));
@@ -236,16 +271,14 @@ Status LocalRegistryStorage::CancelUpload(Upload& upload) {
 Result<bool> LocalRegistryStorage::RepositoryHasBlob(const std::string& repository,
                                                      const Digest& digest) {
   std::lock_guard<std::mutex> lock(db_mu_);
-  STRATA_ASSIGN(s, store_.metadata().db().Prepare(
-                       "SELECT 1 FROM registry_blobs WHERE repository = ? AND digest = ?"));
+  STRATA_ASSIGN(s, db_.Prepare("SELECT 1 FROM registry_blobs WHERE repository = ? AND digest = ?"));
   s.Bind(1, repository).Bind(2, digest.str());
   return s.Step();
 }
 
 Status LocalRegistryStorage::LinkBlobLocked(const std::string& repository, const Digest& digest) {
-  STRATA_ASSIGN(s, store_.metadata().db().Prepare(
-                       "INSERT OR IGNORE INTO registry_blobs(repository, digest, added_at) "
-                       "VALUES(?, ?, ?)"));
+  STRATA_ASSIGN(s, db_.Prepare("INSERT OR IGNORE INTO registry_blobs(repository, digest, added_at) "
+                               "VALUES(?, ?, ?)"));
   s.Bind(1, repository).Bind(2, digest.str()).Bind(3, static_cast<int64_t>(::time(nullptr)));
   return s.Run();
 }
@@ -259,7 +292,7 @@ Status LocalRegistryStorage::LinkBlob(const std::string& repository, const Diges
 
 Result<bool> LocalRegistryStorage::UnlinkBlob(const std::string& repository, const Digest& digest) {
   std::lock_guard<std::mutex> lock(db_mu_);
-  Database& db = store_.metadata().db();
+  Database& db = db_;
   STRATA_ASSIGN(q, db.Prepare("SELECT 1 FROM registry_blobs WHERE repository = ? AND digest = ?"));
   q.Bind(1, repository).Bind(2, digest.str());
   STRATA_ASSIGN(found, q.Step());
@@ -273,7 +306,7 @@ Result<bool> LocalRegistryStorage::UnlinkBlob(const std::string& repository, con
 Result<std::optional<ManifestInfo>> LocalRegistryStorage::FindManifest(
     const std::string& repository, const std::string& reference) {
   std::lock_guard<std::mutex> lock(db_mu_);
-  Database& db = store_.metadata().db();
+  Database& db = db_;
   if (reference.find(':') != std::string::npos) {
     STRATA_ASSIGN(digest, Digest::Parse(reference));
     STRATA_ASSIGN(s, db.Prepare(std::string("SELECT ") + kManifestColumns +
@@ -305,7 +338,7 @@ Status LocalRegistryStorage::PutManifest(const std::string& repository, const Ma
     return Fail("manifest digest " + info.digest.str() + " does not match its bytes");
   }
   std::lock_guard<std::mutex> lock(db_mu_);
-  Database& db = store_.metadata().db();
+  Database& db = db_;
   STRATA_ASSIGN(tx, Transaction::Begin(db));
   STRATA_ASSIGN(m, db.Prepare("INSERT OR IGNORE INTO registry_manifests(repository, digest, "
                               "media_type, size, subject, artifact_type, annotations, added_at) "
@@ -333,7 +366,7 @@ Status LocalRegistryStorage::PutManifest(const std::string& repository, const Ma
 Result<bool> LocalRegistryStorage::DeleteManifest(const std::string& repository,
                                                   const Digest& digest) {
   std::lock_guard<std::mutex> lock(db_mu_);
-  Database& db = store_.metadata().db();
+  Database& db = db_;
   STRATA_ASSIGN(tx, Transaction::Begin(db));
   STRATA_ASSIGN(q, db.Prepare("SELECT 1 FROM registry_manifests WHERE repository = ? AND "
                               "digest = ?"));
@@ -353,7 +386,7 @@ Result<bool> LocalRegistryStorage::DeleteManifest(const std::string& repository,
 Result<bool> LocalRegistryStorage::DeleteTag(const std::string& repository,
                                              const std::string& tag) {
   std::lock_guard<std::mutex> lock(db_mu_);
-  Database& db = store_.metadata().db();
+  Database& db = db_;
   STRATA_ASSIGN(q, db.Prepare("SELECT 1 FROM registry_tags WHERE repository = ? AND tag = ?"));
   q.Bind(1, repository).Bind(2, tag);
   STRATA_ASSIGN(found, q.Step());
@@ -366,18 +399,16 @@ Result<bool> LocalRegistryStorage::DeleteTag(const std::string& repository,
 
 Result<std::vector<std::string>> LocalRegistryStorage::Tags(const std::string& repository) {
   std::lock_guard<std::mutex> lock(db_mu_);
-  STRATA_ASSIGN(s, store_.metadata().db().Prepare(
-                       "SELECT tag FROM registry_tags WHERE repository = ? ORDER BY tag"));
+  STRATA_ASSIGN(s, db_.Prepare("SELECT tag FROM registry_tags WHERE repository = ? ORDER BY tag"));
   s.Bind(1, repository);
   return TextColumn(s);
 }
 
 Result<bool> LocalRegistryStorage::RepositoryExists(const std::string& repository) {
   std::lock_guard<std::mutex> lock(db_mu_);
-  STRATA_ASSIGN(s, store_.metadata().db().Prepare(
-                       "SELECT 1 WHERE EXISTS(SELECT 1 FROM registry_manifests WHERE "
-                       "repository = ?1) OR EXISTS(SELECT 1 FROM registry_blobs WHERE "
-                       "repository = ?1)"));
+  STRATA_ASSIGN(s, db_.Prepare("SELECT 1 WHERE EXISTS(SELECT 1 FROM registry_manifests WHERE "
+                               "repository = ?1) OR EXISTS(SELECT 1 FROM registry_blobs WHERE "
+                               "repository = ?1)"));
   s.Bind(1, repository);
   return s.Step();
 }
@@ -385,10 +416,10 @@ Result<bool> LocalRegistryStorage::RepositoryExists(const std::string& repositor
 Result<std::vector<std::string>> LocalRegistryStorage::Repositories(const std::string& after,
                                                                     size_t limit) {
   std::lock_guard<std::mutex> lock(db_mu_);
-  STRATA_ASSIGN(s, store_.metadata().db().Prepare(
-                       "SELECT repository FROM registry_manifests WHERE repository > ?1 UNION "
-                       "SELECT repository FROM registry_blobs WHERE repository > ?1 "
-                       "ORDER BY 1 LIMIT ?2"));
+  STRATA_ASSIGN(s,
+                db_.Prepare("SELECT repository FROM registry_manifests WHERE repository > ?1 UNION "
+                            "SELECT repository FROM registry_blobs WHERE repository > ?1 "
+                            "ORDER BY 1 LIMIT ?2"));
   s.Bind(1, after).Bind(2, static_cast<int64_t>(limit));
   return TextColumn(s);
 }
@@ -396,10 +427,10 @@ Result<std::vector<std::string>> LocalRegistryStorage::Repositories(const std::s
 Result<std::vector<ManifestInfo>> LocalRegistryStorage::Referrers(const std::string& repository,
                                                                   const Digest& subject) {
   std::lock_guard<std::mutex> lock(db_mu_);
-  STRATA_ASSIGN(s, store_.metadata().db().Prepare(
-                       std::string("SELECT ") + kManifestColumns +
-                       ", digest FROM registry_manifests WHERE repository = ? AND subject = ? "
-                       "ORDER BY digest"));
+  STRATA_ASSIGN(s,
+                db_.Prepare(std::string("SELECT ") + kManifestColumns +
+                            ", digest FROM registry_manifests WHERE repository = ? AND subject = ? "
+                            "ORDER BY digest"));
   s.Bind(1, repository).Bind(2, subject.str());
   std::vector<ManifestInfo> out;
   for (;;) {

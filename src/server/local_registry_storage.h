@@ -3,6 +3,10 @@
 // index is three tables in the store's SQLite database, and uploads are files under
 // <store>/uploads (<id> holds the bytes, <id>.repo the repository), so an upload survives a
 // restart and a crash leaves no half blob visible.
+//
+// The three tables are the "registry" domain of the store's metadata (store/metadata.h): this
+// file owns their schema and its upgrade steps, and the view gc_roots_registry through which the
+// store's gc keeps, and fsck verifies, every blob a repository names.
 #pragma once
 
 #include <map>
@@ -13,6 +17,10 @@
 #include "store/store.h"
 
 namespace strata::server {
+
+// The registry domain: its tables and gc roots, created or upgraded by
+// Metadata::OpenDomain(RegistryDomain()).
+const SchemaDomain& RegistryDomain();
 
 class LocalRegistryStorage : public RegistryStorage {
  public:
@@ -43,12 +51,13 @@ class LocalRegistryStorage : public RegistryStorage {
                                               const Digest& subject) override;
 
  private:
-  explicit LocalRegistryStorage(Store& store)
-      : store_(store), uploads_dir_(store.root() + "/uploads") {}
+  LocalRegistryStorage(Store& store, Database& db)
+      : store_(store), db_(db), uploads_dir_(store.root() + "/uploads") {}
   Status LinkBlobLocked(const std::string& repository, const Digest& digest);
   void ForgetUpload(const std::string& id);
 
   Store& store_;
+  Database& db_;  // the registry domain's tables in the store's database
   std::string uploads_dir_;
   std::mutex db_mu_;  // one SQLite connection, shared by the server's loops
   std::mutex uploads_mu_;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "server/local_registry_storage.h"
 #include "store/image_delete.h"
 #include "store/sqlite.h"
 #include "util/json_depth.h"
@@ -74,7 +75,8 @@ Result<std::map<std::string, RepositoryState>> ReadState(Database& db) {
 
 Result<RegistryGcReport> CollectRegistryGarbage(Store& store, const RegistryGcOptions& options) {
   STRATA_ASSIGN(lock, store.LockExclusive());
-  Database& db = store.metadata().db();
+  STRATA_ASSIGN(domain_db, store.metadata().OpenDomain(RegistryDomain()));
+  Database& db = *domain_db;
   STRATA_ASSIGN(repos, ReadState(db));
   const int64_t cutoff = static_cast<int64_t>(std::time(nullptr)) - options.grace_seconds;
   RegistryGcReport report;

@@ -112,12 +112,13 @@ Result<FsckReport> CheckStore(Store& store, bool repair) {
     if (content.Exists(b.digest)) verify(b.digest, "compressed blob of layer " + b.diff_id.str());
   }
 
-  STRATA_ASSIGN(registry_blobs, md.RegistryBlobs());
-  for (const Digest& d : registry_blobs) {
+  STRATA_ASSIGN(roots, md.DomainGcRoots());
+  for (const Metadata::GcRoot& root : roots) {
+    const Digest& d = root.digest;
     if (!content.Exists(d)) {
-      report.problems.push_back("registry blob " + d.str() + " is missing");
+      report.problems.push_back(root.domain + " blob " + d.str() + " is missing");
     } else {
-      verify(d, "registry blob");
+      verify(d, root.domain + " blob");
     }
   }
 
@@ -167,7 +168,7 @@ Result<FsckReport> CheckStore(Store& store, bool repair) {
   }
 
   if (repair) {
-    STRATA_ASSIGN(tx, Transaction::Begin(md.db()));
+    STRATA_ASSIGN(tx, md.Begin());
     for (const std::string& name : dangling_refs) {
       STRATA_TRY(md.DeleteRef(name));
       report.repairs.push_back("removed reference " + name);

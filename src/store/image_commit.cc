@@ -48,7 +48,7 @@ Result<std::vector<CommitEvent>> CommitImages(Store& store, std::vector<NewImage
   }
 
   Metadata& md = store.metadata();
-  STRATA_ASSIGN(tx, Transaction::Begin(md.db()));
+  STRATA_ASSIGN(tx, md.Begin());
   std::vector<CommitEvent> events;
   const int64_t now = static_cast<int64_t>(std::time(nullptr));
   const std::string tag_time = NowRfc3339Nano();

@@ -91,7 +91,7 @@ Result<DeleteReport> CollectGarbageLocked(Store& store, DeleteReport report) {
     }
   }
   {
-    STRATA_ASSIGN(tx, Transaction::Begin(md.db()));
+    STRATA_ASSIGN(tx, md.Begin());
     for (const LayerRecord* l : dead) {
       STRATA_TRY(md.DeleteLayer(l->chain_id));
       report.lines.push_back("Deleted: " + l->chain_id.str());
@@ -113,8 +113,8 @@ Result<DeleteReport> CollectGarbageLocked(Store& store, DeleteReport report) {
   for (const ImageManifestRecord& m : manifests) {
     if (image_ids.count(m.image_id)) live_blobs.insert(m.digest);
   }
-  STRATA_ASSIGN(registry_blobs, md.RegistryBlobs());
-  live_blobs.insert(registry_blobs.begin(), registry_blobs.end());
+  STRATA_ASSIGN(roots, md.DomainGcRoots());
+  for (const Metadata::GcRoot& root : roots) live_blobs.insert(root.digest);
 
   std::set<std::string> live_cache_ids;
   for (const LayerRecord& l : layers) {
@@ -205,7 +205,7 @@ Result<DeleteReport> RemoveImage(Store& store, const std::string& name, bool for
   STRATA_ASSIGN(children, md.Children(id));
 
   DeleteReport report;
-  STRATA_ASSIGN(tx, Transaction::Begin(md.db()));
+  STRATA_ASSIGN(tx, md.Begin());
   // Named by one of its references: drop just that one while others remain.
   std::optional<RefRecord> named;
   if (auto ref = ParseNormalizedNamed(name)) {
@@ -252,7 +252,7 @@ Result<DeleteReport> PruneImages(Store& store, bool all, const PruneFilter& filt
   Metadata& md = store.metadata();
   STRATA_ASSIGN(candidates, PruneCandidates(store, all, filter));
   DeleteReport report;
-  STRATA_ASSIGN(tx, Transaction::Begin(md.db()));
+  STRATA_ASSIGN(tx, md.Begin());
   for (const Digest& id : candidates) STRATA_TRY(PruneImage(md, id, report));
   STRATA_TRY(tx.Commit());
   return CollectGarbageLocked(store, std::move(report));

@@ -3,7 +3,11 @@
 namespace strata {
 namespace {
 
-constexpr const char* kSchema = R"sql(
+// The images domain: layers, their compressed forms, images, references, manifests and where
+// blobs were seen. Step 1 is the schema of every release before domains (user_version 1), without
+// the registry's tables, which are the registry domain's now.
+const SchemaDomain& ImagesDomain() {
+  static const SchemaDomain domain{"images", {R"sql(
 CREATE TABLE IF NOT EXISTS layers(
   chain_id TEXT PRIMARY KEY,
   diff_id TEXT NOT NULL,
@@ -42,34 +46,101 @@ CREATE TABLE IF NOT EXISTS blob_sources(
   registry TEXT NOT NULL,
   repository TEXT NOT NULL,
   PRIMARY KEY(digest, registry, repository));
--- The embedded registry (src/server): blobs each repository may serve, its manifests (stored
--- as blobs) and tags. gc keeps every blob these name.
-CREATE TABLE IF NOT EXISTS registry_blobs(
-  repository TEXT NOT NULL,
-  digest TEXT NOT NULL,
-  added_at INTEGER NOT NULL,
-  PRIMARY KEY(repository, digest)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS registry_manifests(
-  repository TEXT NOT NULL,
-  digest TEXT NOT NULL,
-  media_type TEXT NOT NULL,
-  size INTEGER NOT NULL,
-  subject TEXT,
-  artifact_type TEXT,
-  annotations TEXT,
-  added_at INTEGER NOT NULL,
-  PRIMARY KEY(repository, digest)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS registry_manifests_subject ON registry_manifests(repository, subject);
-CREATE TABLE IF NOT EXISTS registry_tags(
-  repository TEXT NOT NULL,
-  tag TEXT NOT NULL,
-  digest TEXT NOT NULL,
-  PRIMARY KEY(repository, tag)) WITHOUT ROWID;
-PRAGMA user_version = 1;
+)sql"}};
+  return domain;
+}
+
+constexpr const char* kDomainsTable = R"sql(
+CREATE TABLE IF NOT EXISTS schema_domains(
+  name TEXT PRIMARY KEY,
+  version INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
 
-// Rows are written only by this file, so a digest column that fails to parse means the database
-// was edited by hand or damaged; surface it instead of guessing.
+// Layout 1 -> 2. A store of layout 1 holds the images tables (images step 1) and, created with
+// them, the registry's tables (registry step 1). The registry's gc roots were a query in this
+// file; they become its view now (registry step 2, the same SQL as src/server's), so that a gc
+// run before the registry code next opens the store still keeps its blobs.
+constexpr const char* kLayout1To2 = R"sql(
+INSERT OR REPLACE INTO schema_domains(name, version) VALUES('images', 1);
+CREATE VIEW IF NOT EXISTS gc_roots_registry(digest) AS
+  SELECT digest FROM registry_blobs UNION SELECT digest FROM registry_manifests;
+INSERT OR REPLACE INTO schema_domains(name, version) VALUES('registry', 2);
+)sql";
+
+Result<int64_t> ReadUserVersion(Database& db) {
+  STRATA_ASSIGN(s, db.Prepare("PRAGMA user_version"));
+  STRATA_ASSIGN(row, s.Step());
+  return row ? s.Int(0) : 0;
+}
+
+Status RefuseNewer(int64_t version, const std::string& path) {
+  if (version <= kMetadataVersion) return {};
+  return Fail(path + ": the store's metadata is layout version " + std::to_string(version) +
+              ", newer than this strata knows (" + std::to_string(kMetadataVersion) +
+              "): it was written by a newer strata; use that one (or a newer one) on this store");
+}
+
+Result<bool> TableExists(Database& db, const std::string& name) {
+  STRATA_ASSIGN(s, db.Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"));
+  s.Bind(1, name);
+  return s.Step();
+}
+
+// Brings the database to kMetadataVersion: the domains table, the upgrade of a layout-1 store,
+// and the images domain's steps, in one transaction.
+Status Upgrade(Database& db) {
+  // Without the write lock first: a store that is up to date costs one read.
+  STRATA_ASSIGN(seen, ReadUserVersion(db));
+  STRATA_TRY(RefuseNewer(seen, db.path()));
+  if (seen == kMetadataVersion) return {};
+  STRATA_ASSIGN(tx, Transaction::Begin(db));
+  STRATA_ASSIGN(version, ReadUserVersion(db));
+  STRATA_TRY(RefuseNewer(version, db.path()));
+  if (version < kMetadataVersion) {
+    STRATA_TRY(db.Exec(kDomainsTable));
+    // Layout 1, or a store of the earliest releases that set no version but made the tables.
+    STRATA_ASSIGN(had_registry, TableExists(db, "registry_blobs"));
+    if (version == 1 || had_registry) STRATA_TRY(db.Exec(kLayout1To2));
+    STRATA_TRY(db.Exec("PRAGMA user_version = " + std::to_string(kMetadataVersion)));
+  }
+  STRATA_TRY(tx.Commit());
+  return {};
+}
+
+Result<int64_t> DomainVersionIn(Database& db, const std::string& name) {
+  STRATA_ASSIGN(s, db.Prepare("SELECT version FROM schema_domains WHERE name = ?"));
+  s.Bind(1, name);
+  STRATA_ASSIGN(row, s.Step());
+  return row ? s.Int(0) : 0;
+}
+
+Status EnsureDomain(Database& db, const SchemaDomain& domain) {
+  const auto known = static_cast<int64_t>(domain.steps.size());
+  STRATA_ASSIGN(seen, DomainVersionIn(db, domain.name));
+  if (seen == known) return {};
+  STRATA_ASSIGN(tx, Transaction::Begin(db));
+  STRATA_ASSIGN(version, DomainVersionIn(db, domain.name));
+  if (version > known) {
+    return Fail(db.path() + ": the " + domain.name + " tables are at version " +
+                std::to_string(version) + ", newer than this strata knows (" +
+                std::to_string(known) + "): use the newer strata that wrote them");
+  }
+  if (version == known) return {};
+  for (int64_t i = version; i < known; ++i) {
+    auto st = db.Exec(domain.steps[static_cast<size_t>(i)]);
+    if (!st) {
+      return Wrap("upgrading the " + domain.name + " tables to version " + std::to_string(i + 1),
+                  st.error());
+    }
+  }
+  STRATA_ASSIGN(s, db.Prepare("INSERT OR REPLACE INTO schema_domains(name, version) VALUES(?, ?)"));
+  s.Bind(1, domain.name).Bind(2, known);
+  STRATA_TRY(s.Run());
+  return tx.Commit();
+}
+
+// The images tables are written only by this file, so a digest column that fails to parse means
+// the database was edited by hand or damaged; surface it instead of guessing.
 Result<Digest> ColumnDigest(const Statement& s, int column, const char* what) {
   auto d = Digest::Parse(s.Text(column));
   if (!d) return Fail(std::string("metadata database: bad ") + what + ": " + d.error().message);
@@ -138,13 +209,64 @@ const char* kRefColumns = "name, repository, is_digest, image_id";
 
 Result<Metadata> Metadata::Open(const std::string& path) {
   STRATA_ASSIGN(db, Database::Open(path));
-  STRATA_TRY(db.Exec(kSchema));
+  STRATA_TRY(Upgrade(db));
+  STRATA_TRY(EnsureDomain(db, ImagesDomain()));
   return Metadata(std::move(db));
 }
 
 Result<Metadata> Metadata::OpenReadOnly(const std::string& path) {
   STRATA_ASSIGN(db, Database::OpenReadOnly(path));
+  STRATA_ASSIGN(version, ReadUserVersion(db));
+  STRATA_TRY(RefuseNewer(version, path));
   return Metadata(std::move(db));
+}
+
+Result<Database*> Metadata::OpenDomain(const SchemaDomain& domain) {
+  STRATA_TRY(EnsureDomain(db_, domain));
+  return &db_;
+}
+
+Result<int64_t> Metadata::DomainVersion(const std::string& name) {
+  STRATA_ASSIGN(exists, TableExists(db_, "schema_domains"));
+  if (!exists) return 0;
+  return DomainVersionIn(db_, name);
+}
+
+Result<int64_t> Metadata::LayoutVersion() { return ReadUserVersion(db_); }
+
+Result<std::vector<Metadata::GcRoot>> Metadata::DomainGcRoots() {
+  STRATA_ASSIGN(views, db_.Prepare("SELECT name FROM sqlite_master WHERE type = 'view' AND "
+                                   "name LIKE 'gc\\_roots\\_%' ESCAPE '\\' ORDER BY name"));
+  std::vector<std::string> names;
+  for (;;) {
+    STRATA_ASSIGN(row, views.Step());
+    if (!row) break;
+    names.push_back(views.Text(0));
+  }
+  // A store read without write access may be of layout 1, whose registry roots have no view yet.
+  STRATA_ASSIGN(version, ReadUserVersion(db_));
+  std::vector<std::pair<std::string, std::string>> queries;  // domain, SELECT
+  for (const std::string& view : names) {
+    queries.emplace_back(view.substr(std::string("gc_roots_").size()),
+                         "SELECT digest FROM \"" + view + "\"");
+  }
+  STRATA_ASSIGN(legacy_registry, TableExists(db_, "registry_blobs"));
+  if (version < 2 && legacy_registry) {
+    queries.emplace_back("registry",
+                         "SELECT digest FROM registry_blobs UNION SELECT digest FROM "
+                         "registry_manifests");
+  }
+  std::vector<GcRoot> out;
+  for (const auto& [domain, sql] : queries) {
+    STRATA_ASSIGN(s, db_.Prepare(sql));
+    for (;;) {
+      STRATA_ASSIGN(row, s.Step());
+      if (!row) break;
+      STRATA_ASSIGN(d, ColumnDigest(s, 0, (domain + " gc root").c_str()));
+      out.push_back({domain, d});
+    }
+  }
+  return out;
 }
 
 Result<std::optional<LayerRecord>> Metadata::GetLayer(const Digest& chain_id) {
@@ -390,13 +512,6 @@ Result<std::vector<ImageManifestRecord>> Metadata::ImageManifests(const Digest& 
                                "image_manifests WHERE image_id = ? ORDER BY rowid DESC"));
   s.Bind(1, image_id.str());
   return ReadManifestRows(s);
-}
-
-Result<std::vector<Digest>> Metadata::RegistryBlobs() {
-  STRATA_ASSIGN(s, db_.Prepare("SELECT digest FROM registry_blobs UNION "
-                               "SELECT digest FROM registry_manifests"));
-  return CollectRows<Digest>(
-      s, [](const Statement& row) { return ColumnDigest(row, 0, "registry blob"); });
 }
 
 Result<std::vector<ImageManifestRecord>> Metadata::ListImageManifests() {

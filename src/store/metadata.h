@@ -2,6 +2,18 @@
 // with their local Parent link, and references (tags and digests). Every change an operation makes
 // goes into one Transaction, so a crash never leaves half an image. Blob bytes live in the
 // ContentStore; rows here only name them.
+//
+// Domains. The database is shared by domains, each owning its tables: "images" (this file) and
+// "registry" (the embedded registry, src/server/local_registry_storage.cc), later containers,
+// volumes and the build cache. A domain's tables are created and upgraded by its ordered steps
+// (SchemaDomain), and its version is kept in the table schema_domains. A domain keeps blobs alive
+// by a view named gc_roots_<domain> with one column of digests: gc keeps, and fsck verifies, every
+// blob such a view names, whichever strata wrote it, without knowing the domain.
+//
+// Versions. PRAGMA user_version is the version of the layout of domains itself: 1 for stores
+// written before domains (every table created by this file), 2 since. Opening a store for writing
+// upgrades it in place in one transaction; a store of a newer version than this strata knows is
+// refused, read-only or not, rather than misread.
 #pragma once
 
 #include <cstdint>
@@ -64,13 +76,34 @@ struct RefRecord {
   Digest image_id;
 };
 
+// A domain's share of the database. steps[i] is the SQL that takes the domain from version i to
+// i+1 (so steps.size() is its current version); a step may create tables, indexes and the view
+// gc_roots_<name>. Steps are only ever appended: a released step never changes.
+struct SchemaDomain {
+  std::string name;
+  std::vector<std::string> steps;
+};
+
+// The metadata layout version this strata writes (PRAGMA user_version).
+inline constexpr int64_t kMetadataVersion = 2;
+
 class Metadata {
  public:
   static Result<Metadata> Open(const std::string& path);
   // An existing database, read without writing anything (see Database::OpenReadOnly).
   static Result<Metadata> OpenReadOnly(const std::string& path);
 
-  Database& db() { return db_; }
+  // A transaction over the whole database (every domain): BEGIN IMMEDIATE, rolled back unless
+  // committed.
+  Result<Transaction> Begin() { return Transaction::Begin(db_); }
+
+  // Creates or upgrades a domain's tables (in one transaction) and returns the connection its
+  // own code uses for them. Other domains' tables are not its business.
+  Result<Database*> OpenDomain(const SchemaDomain& domain);
+  // The version recorded for a domain (0: not created in this store).
+  Result<int64_t> DomainVersion(const std::string& name);
+  // PRAGMA user_version of the open database.
+  Result<int64_t> LayoutVersion();
 
   // Layers
   Result<std::optional<LayerRecord>> GetLayer(const Digest& chain_id);
@@ -112,9 +145,12 @@ class Metadata {
   Result<std::vector<ImageManifestRecord>> ImageManifests(const Digest& image_id);  // newest first
   Result<std::vector<ImageManifestRecord>> ListImageManifests();
 
-  // Every blob the embedded registry's repositories name (layers, configs, manifests): gc and
-  // fsck count them as live.
-  Result<std::vector<Digest>> RegistryBlobs();
+  // Every blob another domain keeps alive: the rows of the gc_roots_* views (see above).
+  struct GcRoot {
+    std::string domain;  // "registry" for gc_roots_registry
+    Digest digest;
+  };
+  Result<std::vector<GcRoot>> DomainGcRoots();
   Status DeleteImageManifests(const Digest& image_id);
 
  private:

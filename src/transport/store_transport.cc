@@ -306,7 +306,7 @@ Result<std::vector<CommitEvent>> CommitImports(Store& store, std::vector<Pending
   // without its tar (store_tar = false) is only readable through this record.
   {
     Metadata& md = store.metadata();
-    STRATA_ASSIGN(tx, Transaction::Begin(md.db()));
+    STRATA_ASSIGN(tx, md.Begin());
     for (const PendingImport& import : imports) {
       if (import.manifest.generated) continue;
       for (size_t i = 0; i < import.layers.size(); ++i) {
@@ -333,7 +333,7 @@ Result<std::vector<CommitEvent>> CommitImports(Store& store, std::vector<Pending
   STRATA_ASSIGN(events, CommitImages(store, images));
 
   Metadata& md = store.metadata();
-  STRATA_ASSIGN(tx, Transaction::Begin(md.db()));
+  STRATA_ASSIGN(tx, md.Begin());
   for (const PendingImport& import : imports) {
     if (import.manifest.generated) continue;
     STRATA_TRY(md.AddImageManifest(ImageManifestRecord{.image_id = import.image_id,
