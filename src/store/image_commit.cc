@@ -39,6 +39,23 @@ Status MoveUnpacked(Store& store, StagedLayer& staged, const std::string& cache_
 
 Result<std::vector<CommitEvent>> CommitImages(Store& store, std::vector<NewImage>& images) {
   ContentStore& content = store.content();
+  // A staged layer must carry the diffID the image names, or the layer recorded for it would
+  // name a tar the store does not have.
+  for (const NewImage& image : images) {
+    if (image.layers.size() != image.diff_ids.size()) {
+      return Fail("image " + Digest::Sha256Of(image.config_bytes).str() + " names " +
+                  std::to_string(image.diff_ids.size()) + " layers but " +
+                  std::to_string(image.layers.size()) + " are given");
+    }
+    for (size_t i = 0; i < image.layers.size(); ++i) {
+      if (image.layers[i] != nullptr && image.layers[i]->diff_id != image.diff_ids[i]) {
+        return Fail("layer " + std::to_string(i) + " of image " +
+                    Digest::Sha256Of(image.config_bytes).str() + " should be " +
+                    image.diff_ids[i].str() + " but the staged layer is " +
+                    image.layers[i]->diff_id.str());
+      }
+    }
+  }
   // Blobs first: once the transaction below commits, every blob it names must exist.
   for (NewImage& image : images) {
     for (StagedLayer* layer : image.layers) {

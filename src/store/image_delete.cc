@@ -46,6 +46,26 @@ Status DeleteImageRecord(Metadata& md, const Digest& id, DeleteReport& report) {
   return {};
 }
 
+// docker's isSingleReference: no reference, or one, or one tag (else the first digest reference)
+// with digest references of its repository only. Two tags are two references even in one
+// repository.
+bool IsSingleReference(const std::vector<RefRecord>& refs) {
+  if (refs.size() <= 1) return true;
+  const RefRecord* tag = nullptr;
+  std::set<std::string> digest_repositories;
+  for (const RefRecord& r : refs) {
+    if (r.is_digest) {
+      digest_repositories.insert(r.repository);
+    } else if (tag != nullptr) {
+      return false;
+    } else {
+      tag = &r;
+    }
+  }
+  const std::string& repository = tag != nullptr ? tag->repository : refs[0].repository;
+  return digest_repositories.size() == 1 && digest_repositories.count(repository) == 1;
+}
+
 // Docker's prune of the parent chain after a delete: parents go while they are untagged and
 // childless.
 Status PruneParents(Metadata& md, std::optional<Digest> parent, DeleteReport& report) {
@@ -206,7 +226,9 @@ Result<DeleteReport> RemoveImage(Store& store, const std::string& name, bool for
 
   DeleteReport report;
   STRATA_ASSIGN(tx, md.Begin());
-  // Named by one of its references: drop just that one while others remain.
+  // Named by one of its references (docker's ImageDelete with a reference): that reference goes,
+  // and a tag takes with it the digest references of its repository when no other tag of that
+  // repository is left. The image goes only when no reference is left and no child needs it.
   std::optional<RefRecord> named;
   if (auto ref = ParseNormalizedNamed(name)) {
     std::string key = TagNameOnly(*ref).String();
@@ -215,31 +237,37 @@ Result<DeleteReport> RemoveImage(Store& store, const std::string& name, bool for
     }
   }
   if (named) {
-    size_t tags_left = 0;
-    for (const RefRecord& r : refs) tags_left += !r.is_digest && r.name != named->name;
-    if (tags_left > 0 || named->is_digest) {
-      STRATA_TRY(md.DeleteRef(named->name));
-      report.lines.push_back("Untagged: " + FamiliarRef(*named));
+    STRATA_TRY(md.DeleteRef(named->name));
+    report.lines.push_back("Untagged: " + FamiliarRef(*named));
+    const bool repository_tag_left = std::any_of(refs.begin(), refs.end(), [&](const RefRecord& r) {
+      return !r.is_digest && r.name != named->name && r.repository == named->repository;
+    });
+    size_t refs_left = 0;
+    for (const RefRecord& r : refs) {
+      if (r.name == named->name) continue;
+      if (!named->is_digest && !repository_tag_left && r.is_digest &&
+          r.repository == named->repository) {
+        STRATA_TRY(md.DeleteRef(r.name));
+        report.lines.push_back("Untagged: " + FamiliarRef(r));
+        continue;
+      }
+      ++refs_left;
+    }
+    if (refs_left > 0 || !children.empty()) {  // an image with children stays, as in docker
       STRATA_TRY(tx.Commit());
       return report;
     }
-  } else if (!force) {
-    std::set<std::string> repos;
-    for (const RefRecord& r : refs) repos.insert(r.repository);
-    if (repos.size() > 1) {
+  } else {
+    // By ID: docker checks for children first, then (unless forced) for references other than
+    // one tag and digests of its repository (isSingleReference).
+    if (!children.empty()) {
+      return Fail("conflict: unable to delete " + id.short_id() +
+                  " (cannot be forced) - image has dependent child images");
+    }
+    if (!force && !IsSingleReference(refs)) {
       return Fail("conflict: unable to delete " + id.short_id() +
                   " (must be forced) - image is referenced in multiple repositories");
     }
-  }
-  if (!children.empty()) {
-    if (named) {  // the last tag goes; the image stays for its children, as in docker
-      STRATA_TRY(md.DeleteRef(named->name));
-      report.lines.push_back("Untagged: " + FamiliarRef(*named));
-      STRATA_TRY(tx.Commit());
-      return report;
-    }
-    return Fail("conflict: unable to delete " + id.short_id() +
-                " (cannot be forced) - image has dependent child images");
   }
   STRATA_TRY(DeleteImageRecord(md, id, report));
   if (prune_parents) STRATA_TRY(PruneParents(md, record->parent, report));

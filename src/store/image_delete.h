@@ -22,9 +22,11 @@ struct DeleteReport {
   int64_t removed_layers_size = 0;
 };
 
-// `rmi NAME|ID`: a tag reference only untags unless it was the image's last reference; an ID
-// deletes the image (refusing one with several repository references unless forced, and one
-// with child images always); untagged, childless parents are pruned with it unless
+// `rmi NAME|ID`, as docker 20.10's ImageDelete: a reference only untags (a tag also takes the
+// digest references of its repository when it was the repository's last tag) unless no
+// reference is left, and an image with children then stays; an ID deletes the image (refusing
+// one with child images always, and unless forced one with more references than one tag and
+// digests of its repository); untagged, childless parents are pruned with it unless
 // `prune_parents` is false (`rmi --no-prune`).
 Result<DeleteReport> RemoveImage(Store& store, const std::string& name, bool force,
                                  bool prune_parents = true);

@@ -4,87 +4,17 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <nlohmann/json.hpp>
-
-#include "archive/test_util.h"
-#include "layer/layer_stage.h"
-#include "reference/reference.h"
-#include "store/image_commit.h"
-#include "store/image_lookup.h"
+#include "store/test_util.h"
 
 namespace strata {
 namespace {
 
-using archive_test::TarBuilder;
-using archive_test::TempDir;
+using store_test::Layer;
 
 constexpr int64_t kNow = 1700000000'000000000;  // 2023-11-14T22:13:20Z
 
-// A layer whose DiffSize is `bytes` (one regular file of that size).
-std::string Layer(const std::string& name, size_t bytes) {
-  return TarBuilder().File(name, std::string(bytes, 'x')).Build();
-}
-
-struct ImageSpecForTest {
-  std::vector<std::string> layers = {};  // tars, bottom first
-  std::string created = "2023-01-01T00:00:00Z";
-  nlohmann::json labels = nullptr;  // null: no Labels; "absent": no "config" object at all
-  std::optional<Digest> parent = std::nullopt;
-  std::vector<std::string> tags = {};
-};
-
-class PruneTest : public ::testing::Test {
+class PruneTest : public store_test::StoreTest {
  protected:
-  void SetUp() override {
-    auto s = Store::Open(dir_.path() + "/store");
-    ASSERT_TRUE(s) << s.error().message;
-    store_ = std::move(*s);
-  }
-
-  Digest Add(const ImageSpecForTest& spec) {
-    std::vector<StagedLayer> staged;
-    nlohmann::ordered_json diff_ids = nlohmann::ordered_json::array();
-    for (const std::string& tar : spec.layers) {
-      StringReader r(tar);
-      auto layer = StageLayer(store_->content(), r);
-      EXPECT_TRUE(layer) << layer.error().message;
-      diff_ids.push_back(layer->diff_id.str());
-      staged.push_back(std::move(*layer));
-    }
-    nlohmann::ordered_json config = {{"architecture", "amd64"}, {"created", spec.created}};
-    if (spec.labels != "absent") config["config"] = {{"Labels", spec.labels}};
-    config["os"] = "linux";
-    config["rootfs"] = {{"type", "layers"}, {"diff_ids", diff_ids}};
-    NewImage image;
-    image.config_bytes = config.dump();
-    for (StagedLayer& l : staged) {
-      image.diff_ids.push_back(l.diff_id);
-      image.layers.push_back(&l);
-    }
-    image.parent = spec.parent;
-    for (const std::string& t : spec.tags) image.tags.push_back(*ParseNormalizedNamed(t));
-    std::vector<NewImage> images{std::move(image)};
-    auto committed = CommitImages(*store_, images);
-    EXPECT_TRUE(committed) << committed.error().message;
-    return Digest::Sha256Of(config.dump());
-  }
-
-  bool Exists(const Digest& id) {
-    auto record = store_->metadata().GetImage(id);
-    return record && record->has_value();
-  }
-
-  std::vector<std::string> Tags(const Digest& id) {
-    std::vector<std::string> out;
-    auto refs = store_->metadata().RefsForImage(id);
-    EXPECT_TRUE(refs);
-    if (refs) {
-      for (const RefRecord& r : *refs) out.push_back(r.name);
-    }
-    return out;
-  }
-
   DeleteReport Prune(bool all, const std::vector<std::string>& filters = {}) {
     auto filter = ParsePruneFilter(filters, all, kNow);
     EXPECT_TRUE(filter) << filter.error().message;
@@ -92,13 +22,6 @@ class PruneTest : public ::testing::Test {
     EXPECT_TRUE(report) << report.error().message;
     return report ? *report : DeleteReport{};
   }
-
-  static bool Has(const DeleteReport& r, const std::string& line) {
-    return std::find(r.lines.begin(), r.lines.end(), line) != r.lines.end();
-  }
-
-  TempDir dir_;
-  std::unique_ptr<Store> store_;
 };
 
 TEST_F(PruneTest, DanglingOnlyByDefaultAndReclaimedIsTheRemovedLayersDiffSize) {
