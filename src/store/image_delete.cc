@@ -200,7 +200,7 @@ Result<DeleteReport> RemoveImage(Store& store, const std::string& name, bool for
   Metadata& md = store.metadata();
   STRATA_ASSIGN(id, ResolveImage(store, name));
   STRATA_ASSIGN(record, md.GetImage(id));
-  if (!record) return Fail("No such image: " + name);
+  if (!record) return Fail(ErrorCode::kNotFound, "No such image: " + name);
   STRATA_ASSIGN(refs, md.RefsForImage(id));
   STRATA_ASSIGN(children, md.Children(id));
 
@@ -227,8 +227,9 @@ Result<DeleteReport> RemoveImage(Store& store, const std::string& name, bool for
     std::set<std::string> repos;
     for (const RefRecord& r : refs) repos.insert(r.repository);
     if (repos.size() > 1) {
-      return Fail("conflict: unable to delete " + id.short_id() +
-                  " (must be forced) - image is referenced in multiple repositories");
+      return Fail(ErrorCode::kConflict,
+                  "conflict: unable to delete " + id.short_id() +
+                      " (must be forced) - image is referenced in multiple repositories");
     }
   }
   if (!children.empty()) {
@@ -238,8 +239,8 @@ Result<DeleteReport> RemoveImage(Store& store, const std::string& name, bool for
       STRATA_TRY(tx.Commit());
       return report;
     }
-    return Fail("conflict: unable to delete " + id.short_id() +
-                " (cannot be forced) - image has dependent child images");
+    return Fail(ErrorCode::kConflict, "conflict: unable to delete " + id.short_id() +
+                                          " (cannot be forced) - image has dependent child images");
   }
   STRATA_TRY(DeleteImageRecord(md, id, report));
   if (prune_parents) STRATA_TRY(PruneParents(md, record->parent, report));
