@@ -190,7 +190,7 @@ Result<std::optional<TarEntry>> TarReader::ReadEntry() {
     auto stored = tar::ParseNumeric(tar::FieldOf(block, tar::kChecksum));
     auto [unsigned_sum, signed_sum] = tar::ComputeChecksum(block);
     if (!stored || (*stored != unsigned_sum && *stored != signed_sum)) {
-      return Fail("tar header checksum mismatch" + AtOffset(header_offset));
+      return Fail(ErrorCode::kCorrupt, "tar header checksum mismatch" + AtOffset(header_offset));
     }
 
     auto bad_field = [&](const char* field) {

@@ -32,7 +32,7 @@ void RunLoad(GlobalOptions& g, const LoadOptions& o) {
   UniqueFd fd;
   if (!o.input.empty() && o.input != "-") {
     auto opened = OpenRead(o.input);
-    if (!opened) return ReportError(g, opened.error().message);
+    if (!opened) return ReportError(g, opened.error());
     fd = std::move(*opened);
   } else if (::isatty(0)) {
     return ReportError(g, "requested load from stdin, but stdin is empty");
@@ -43,12 +43,12 @@ void RunLoad(GlobalOptions& g, const LoadOptions& o) {
   if (view.terminal()) options.progress = view.BytesCallback("Loading layer");
   // An OCI archive without Docker's manifest.json goes to the OCI loader.
   auto report = LoadArchiveFd(*store, fd ? fd.get() : 0, fd ? o.input : "stdin", options);
-  if (!report) return ReportError(g, report.error().message);
+  if (!report) return ReportError(g, report.error());
   if (o.unpack) {
     UnpackLosses losses = report->unpack_losses;
     for (const LoadedImage& image : report->images) {
       auto unpacked = UnpackImage(*store, image.id);
-      if (!unpacked) return ReportError(g, unpacked.error().message);
+      if (!unpacked) return ReportError(g, unpacked.error());
       losses.Add(unpacked->losses);
     }
     if (losses.any()) std::cerr << "warning: " << DescribeUnpackLosses(losses) << "\n";
@@ -83,14 +83,14 @@ void RunSave(GlobalOptions& g, const SaveOptions& o) {
   auto store = OpenStoreOrReport(g, StoreAccess::kReadOnly);
   if (!store) return;
   auto requests = ResolveSaveArguments(*store, o.images);
-  if (!requests) return ReportError(g, requests.error().message);
+  if (!requests) return ReportError(g, requests.error());
   if (o.output.empty() || o.output == "-") {
     if (::isatty(1)) {
       return ReportError(g, "cowardly refusing to save to a terminal. Use the -o flag or redirect");
     }
     FdWriter out(1, "stdout");
     auto st = SaveArchive(*store, o, *requests, out);
-    if (!st) ReportError(g, st.error().message);
+    if (!st) ReportError(g, st.error());
     return;
   }
   // Written beside the target and renamed, so a failed save never leaves a partial archive.
@@ -107,7 +107,7 @@ void RunSave(GlobalOptions& g, const SaveOptions& o) {
   }
   if (!st) {
     ::unlink(temp.c_str());
-    return ReportError(g, st.error().message);
+    return ReportError(g, st.error());
   }
 }
 
@@ -124,7 +124,7 @@ void RunImport(GlobalOptions& g, const ImportArgs& a) {
   ImportRequest request{
       .source = a.source, .reference = a.reference, .changes = a.changes, .message = a.message};
   auto id = ImportImage(*store, request);
-  if (!id) return ReportError(g, id.error().message);
+  if (!id) return ReportError(g, id.error());
   std::cout << id->str() << "\n";
 }
 

@@ -79,13 +79,13 @@ void RunLogin(GlobalOptions& g, LoginFlags f) {
   if (f.password.empty()) return ReportError(g, "Password Required");
 
   auto policy = RegistryPolicy::Load(g.registries_config);
-  if (!policy) return ReportError(g, policy.error().message);
+  if (!policy) return ReportError(g, policy.error());
   auto route = LoginRoute(*policy, f.server, host);
-  if (!route) return ReportError(g, route.error().message);
+  if (!route) return ReportError(g, route.error());
   const Credentials creds{f.username, f.password, ""};
   auto client = RegistryClient::Create(
       route->endpoint, [creds](const std::string&) { return std::optional<Credentials>(creds); });
-  if (!client) return ReportError(g, client.error().message);
+  if (!client) return ReportError(g, client.error());
   if (auto ping = (*client)->Ping(); !ping) {
     return ReportError(g, "login to " + host + " failed: " + ping.error().message);
   }
@@ -110,7 +110,7 @@ void RunLogout(GlobalOptions& g, const std::string& server) {
   bool removed = false;
   for (const std::string& h : hosts) {
     auto erased = store.Erase(h);
-    if (!erased) return ReportError(g, erased.error().message);
+    if (!erased) return ReportError(g, erased.error());
     removed |= *erased;
   }
   if (!removed) {
@@ -153,9 +153,9 @@ void RunResolve(GlobalOptions& g, const ResolveFlags& f) {
     return ReportError(g, "--format: expected json or text, not \"" + f.format + "\"");
   }
   auto policy = RegistryPolicy::Load(g.registries_config);
-  if (!policy) return ReportError(g, policy.error().message);
+  if (!policy) return ReportError(g, policy.error());
   auto r = policy->Resolve(f.name);
-  if (!r) return ReportError(g, r.error().message);
+  if (!r) return ReportError(g, r.error());
   // Routes cannot fail for a candidate Resolve returned, except for a location rewrite that
   // leaves no repository path: that error is shown in place of the routes.
   if (f.format == "json") {

@@ -2,7 +2,9 @@
 
 #include <iostream>
 
+#include "cli/exit_status.h"
 #include "registry/credentials.h"
+#include "util/cancel.h"
 
 namespace strata::cli {
 namespace {
@@ -53,7 +55,12 @@ void WarnAboutBrokenDockerConfig(CLI::App& app) {
 
 void ReportError(GlobalOptions& global, const std::string& message) {
   std::cerr << "Error: " << message << "\n";
-  global.exit_code = 1;
+  global.exit_code = kExitFailure;
+}
+
+void ReportError(GlobalOptions& global, const Error& error) {
+  std::cerr << "Error: " << error.message << "\n";
+  global.exit_code = ExitStatusFor(error, CancelSignal());
 }
 
 std::unique_ptr<Store> OpenStoreOrReport(GlobalOptions& global, StoreAccess access) {
@@ -65,7 +72,7 @@ std::unique_ptr<Store> OpenStoreOrReport(GlobalOptions& global, StoreAccess acce
   }
   auto store = Store::Open(global.root, access);
   if (!store) {
-    ReportError(global, store.error().message);
+    ReportError(global, store.error());
     return nullptr;
   }
   return std::move(*store);

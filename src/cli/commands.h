@@ -5,6 +5,7 @@
 #include <string>
 
 #include "store/store.h"
+#include "util/result.h"
 
 namespace strata::cli {
 
@@ -33,6 +34,9 @@ std::unique_ptr<Store> OpenStoreOrReport(GlobalOptions& global,
 
 // Prints "Error: <message>" to stderr and sets exit code 1.
 void ReportError(GlobalOptions& global, const std::string& message);
+// Prints "Error: <message>" to stderr and sets the exit code its kind calls for
+// (cli/exit_status.h).
+void ReportError(GlobalOptions& global, const Error& error);
 
 void RegisterImageCommands(CLI::App& app, GlobalOptions& global);
 void RegisterArchiveCommands(CLI::App& app, GlobalOptions& global);

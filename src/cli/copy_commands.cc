@@ -34,9 +34,9 @@ Result<Credentials> ParseCreds(const std::string& text, const char* flag) {
 
 void RunCopy(GlobalOptions& g, const CopyFlags& o) {
   auto from = ParseImageName(o.source);
-  if (!from) return ReportError(g, from.error().message);
+  if (!from) return ReportError(g, from.error());
   auto to = ParseImageName(o.destination);
-  if (!to) return ReportError(g, to.error().message);
+  if (!to) return ReportError(g, to.error());
   std::unique_ptr<Store> store;
   if (from->transport == Transport::kStore || to->transport == Transport::kStore) {
     store = OpenStoreOrReport(g);
@@ -45,18 +45,18 @@ void RunCopy(GlobalOptions& g, const CopyFlags& o) {
   std::unique_ptr<RegistryAccess> registries;
   if (from->transport == Transport::kDocker || to->transport == Transport::kDocker) {
     auto access = RegistryAccess::Open(g.registries_config);
-    if (!access) return ReportError(g, access.error().message);
+    if (!access) return ReportError(g, access.error());
     registries = std::move(*access);
     registries->source_options.tls_verify = o.src_tls_verify;
     registries->destination_options.tls_verify = o.dest_tls_verify;
     if (!o.src_creds.empty()) {
       auto creds = ParseCreds(o.src_creds, "--src-creds");
-      if (!creds) return ReportError(g, creds.error().message);
+      if (!creds) return ReportError(g, creds.error());
       registries->source_options.credentials = *creds;
     }
     if (!o.dest_creds.empty()) {
       auto creds = ParseCreds(o.dest_creds, "--dest-creds");
-      if (!creds) return ReportError(g, creds.error().message);
+      if (!creds) return ReportError(g, creds.error());
       registries->destination_options.credentials = *creds;
     }
   }
@@ -64,7 +64,7 @@ void RunCopy(GlobalOptions& g, const CopyFlags& o) {
   options.all = o.all;
   if (!o.platform.empty()) {
     auto platform = ParsePlatform(o.platform);
-    if (!platform) return ReportError(g, platform.error().message);
+    if (!platform) return ReportError(g, platform.error());
     options.platform = *platform;
   }
   // On a terminal each layer gets a progress bar instead of its "Copying blob" line.
@@ -79,7 +79,7 @@ void RunCopy(GlobalOptions& g, const CopyFlags& o) {
     };
   }
   auto result = CopyImage(store.get(), *from, *to, progress, registries.get(), options);
-  if (!result) return ReportError(g, result.error().message);
+  if (!result) return ReportError(g, result.error());
   for (const std::string& m : result->messages) std::cout << m << "\n";
 }
 

@@ -34,7 +34,7 @@ bool PrintFormatted(GlobalOptions& g, const std::string& format,
   options.json_escape_html_root = true;  // docker's contexts marshal themselves (MarshalJSON)
   auto text = RenderDockerFormat(format == "json" ? "{{json .}}" : format, rows, headers, options);
   if (!text) {
-    ReportError(g, text.error().message);
+    ReportError(g, text.error());
     return false;
   }
   std::cout << *text;
@@ -68,9 +68,9 @@ void RunHistory(GlobalOptions& g, const HistoryOptions& o) {
   auto store = OpenStoreOrReport(g, StoreAccess::kReadOnly);
   if (!store) return;
   auto id = ResolveImage(*store, o.image);
-  if (!id) return ReportError(g, id.error().message);
+  if (!id) return ReportError(g, id.error());
   auto rows = ImageHistory(*store, *id);
-  if (!rows) return ReportError(g, rows.error().message);
+  if (!rows) return ReportError(g, rows.error());
   const bool trunc = !o.no_trunc;
   std::vector<nlohmann::ordered_json> fields;
   for (const HistoryRow& row : *rows) {
@@ -132,19 +132,19 @@ Result<std::optional<GoTime>> FilterImageTime(Store& store,
 
 void RunImages(GlobalOptions& g, const ImagesOptions& o) {
   auto filters = ParseImageFilters(o.filters);
-  if (!filters) return ReportError(g, filters.error().message);
+  if (!filters) return ReportError(g, filters.error());
   // docker images REPOSITORY[:TAG] is a reference filter (a path.Match pattern).
   if (!o.repository.empty()) filters->references.push_back(o.repository);
   auto store = OpenStoreOrReport(g, StoreAccess::kReadOnly);
   if (!store) return;
   auto before = FilterImageTime(*store, filters->before);
-  if (!before) return ReportError(g, before.error().message);
+  if (!before) return ReportError(g, before.error());
   auto since = FilterImageTime(*store, filters->since);
-  if (!since) return ReportError(g, since.error().message);
+  if (!since) return ReportError(g, since.error());
   auto listed = ListImages(*store);
-  if (!listed) return ReportError(g, listed.error().message);
+  if (!listed) return ReportError(g, listed.error());
   auto images = FilterImages(std::move(*listed), *filters, o.all, *before, *since);
-  if (!images) return ReportError(g, images.error().message);
+  if (!images) return ReportError(g, images.error());
   std::vector<nlohmann::ordered_json> rows;
   for (const ImageSummary& image : *images) {
     for (const ImageListRow& row : ImageListRows(image, o.digests)) {
@@ -206,12 +206,12 @@ void RunInspect(GlobalOptions& g, const std::vector<std::string>& names,
   for (const std::string& name : names) {
     auto id = ResolveImage(*store, name);
     if (!id) {
-      ReportError(g, id.error().message);
+      ReportError(g, id.error());
       continue;
     }
     auto j = InspectImage(*store, *id);
     if (!j) {
-      ReportError(g, j.error().message);
+      ReportError(g, j.error());
       continue;
     }
     if (!tmpl) {
@@ -232,20 +232,20 @@ void RunTag(GlobalOptions& g, const std::string& source, const std::string& targ
   auto store = OpenStoreOrReport(g);
   if (!store) return;
   auto id = ResolveImage(*store, source);
-  if (!id) return ReportError(g, id.error().message);
+  if (!id) return ReportError(g, id.error());
   auto ref = ParseNormalizedNamed(target);
-  if (!ref) return ReportError(g, ref.error().message);
+  if (!ref) return ReportError(g, ref.error());
   if (ref->digest()) return ReportError(g, "refusing to create a tag with a digest reference");
   if (ref->path() == "library/sha256" || ref->path() == "sha256") {
     return ReportError(g, "refusing to create an ambiguous tag using digest algorithm as name");
   }
   Metadata& md = (*store).metadata();
   auto tx = md.Begin();
-  if (!tx) return ReportError(g, tx.error().message);
+  if (!tx) return ReportError(g, tx.error());
   auto st = PutReference(md, TagNameOnly(*ref), *id);
   if (st) st = md.SetLastTagTime(*id, NowRfc3339Nano());
   if (st) st = tx->Commit();
-  if (!st) return ReportError(g, st.error().message);
+  if (!st) return ReportError(g, st.error());
 }
 
 void PrintReport(const DeleteReport& report) {
@@ -315,7 +315,7 @@ void RegisterImageCommands(CLI::App& app, GlobalOptions& g) {
     for (const std::string& name : rmi_opts->names) {
       auto report = RemoveImage(*store, name, rmi_opts->force, !rmi_opts->no_prune);
       if (!report) {
-        ReportError(g, report.error().message);
+        ReportError(g, report.error());
         continue;
       }
       PrintReport(*report);

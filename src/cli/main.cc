@@ -12,16 +12,12 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/exit_status.h"
 #include "util/cancel.h"
 #include "util/debug_log.h"
 
 namespace strata::cli {
 namespace {
-
-// Docker's exit codes: a flag the command does not know or a flag value it cannot use is 125;
-// an unknown command, a wrong number of arguments and a failure while running are 1.
-constexpr int kExitBadFlag = 125;
-constexpr int kExitFailure = 1;
 
 // argv in command-line order. Docker's flag library accepts "-H=false" for short flags; CLI11
 // does not, so it becomes "-H" "false".

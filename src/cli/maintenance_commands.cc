@@ -19,7 +19,7 @@ void RegisterMaintenanceCommands(CLI::App& app, GlobalOptions& g) {
     auto store = OpenStoreOrReport(g, *repair ? StoreAccess::kReadWrite : StoreAccess::kReadOnly);
     if (!store) return;
     auto report = CheckStore(*store, *repair);
-    if (!report) return ReportError(g, report.error().message);
+    if (!report) return ReportError(g, report.error());
     for (const std::string& p : report->problems) std::cout << "problem: " << p << "\n";
     for (const std::string& r : report->repairs) std::cout << "repaired: " << r << "\n";
     std::cout << "checked " << report->blobs_checked << " blobs ("
@@ -35,12 +35,12 @@ void RegisterMaintenanceCommands(CLI::App& app, GlobalOptions& g) {
     UniqueFd fd;
     if (*digest_path != "-") {
       auto opened = OpenRead(*digest_path);
-      if (!opened) return ReportError(g, opened.error().message);
+      if (!opened) return ReportError(g, opened.error());
       fd = std::move(*opened);
     }
     FdReader reader(fd ? fd.get() : 0, *digest_path);
     auto d = DigestStream(reader);
-    if (!d) return ReportError(g, d.error().message);
+    if (!d) return ReportError(g, d.error());
     std::cout << d->str() << "\n";
   });
 
@@ -55,9 +55,9 @@ void RegisterMaintenanceCommands(CLI::App& app, GlobalOptions& g) {
     auto store = OpenStoreOrReport(g);
     if (!store) return;
     auto lock = store->LockExclusive();
-    if (!lock) return ReportError(g, lock.error().message);
+    if (!lock) return ReportError(g, lock.error());
     auto report = CollectGarbage(*store);
-    if (!report) return ReportError(g, report.error().message);
+    if (!report) return ReportError(g, report.error());
     for (const std::string& line : report->lines) std::cout << line << "\n";
     std::cout << "Total reclaimed space: "
               << HumanSize(static_cast<double>(report->reclaimed_bytes)) << "\n";

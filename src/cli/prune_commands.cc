@@ -49,13 +49,13 @@ void RunPrune(GlobalOptions& g, const PruneOptions& o) {
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
   auto filter = ParsePruneFilter(o.filters, o.all, now);
-  if (!filter) return ReportError(g, filter.error().message);
+  if (!filter) return ReportError(g, filter.error());
   int64_t reclaimed = 0;
   if (o.force || Confirm(o.all ? kAllWarning : kDanglingWarning)) {
     auto store = OpenStoreOrReport(g);
     if (!store) return;
     auto report = PruneImages(*store, o.all, *filter);
-    if (!report) return ReportError(g, report.error().message);
+    if (!report) return ReportError(g, report.error());
     PrintDeleted(*report);
     reclaimed = report->removed_layers_size;
   }

@@ -18,7 +18,7 @@ namespace {
 std::unique_ptr<RegistryAccess> OpenAccessOrReport(GlobalOptions& g) {
   auto access = RegistryAccess::Open(g.registries_config);
   if (!access) {
-    ReportError(g, access.error().message);
+    ReportError(g, access.error());
     return nullptr;
   }
   return std::move(*access);
@@ -90,7 +90,7 @@ void RunPull(GlobalOptions& g, const PullFlags& f) {
   options.unpack = !f.no_unpack;
   if (!f.platform.empty()) {
     auto platform = ParsePlatform(f.platform);
-    if (!platform) return ReportError(g, platform.error().message);
+    if (!platform) return ReportError(g, platform.error());
     options.platform = *platform;
   }
   if (f.max_concurrent_downloads < 1) {
@@ -99,25 +99,25 @@ void RunPull(GlobalOptions& g, const PullFlags& f) {
   auto access = OpenAccessOrReport(g);
   if (!access) return;
   auto ref = access->ResolveForPull(f.name);
-  if (!ref) return ReportError(g, ref.error().message);
+  if (!ref) return ReportError(g, ref.error());
   auto store = OpenStoreOrReport(g);
   if (!store) return;
   if (!f.all_tags) {
     if (!f.quiet && !NamesTagOrDigest(f.name)) std::cout << "Using default tag: latest\n";
     auto st = PullOne(*store, *access, *ref, f, options);
-    if (!st) ReportError(g, st.error().message);
+    if (!st) ReportError(g, st.error());
     return;
   }
   if (NamesTagOrDigest(f.name)) return ReportError(g, "tag can't be used with --all-tags/-a");
   auto routes = access->PullRoutes(*ref);
-  if (!routes) return ReportError(g, routes.error().message);
+  if (!routes) return ReportError(g, routes.error());
   auto tags = routes->back().client->ListTags(routes->back().repository);
-  if (!tags) return ReportError(g, tags.error().message);
+  if (!tags) return ReportError(g, tags.error());
   for (const std::string& tag : *tags) {
     auto tagged = ref->NameOnly().WithTag(tag);
-    if (!tagged) return ReportError(g, tagged.error().message);
+    if (!tagged) return ReportError(g, tagged.error());
     auto st = PullOne(*store, *access, *tagged, f, options);
-    if (!st) return ReportError(g, st.error().message);
+    if (!st) return ReportError(g, st.error());
   }
 }
 
@@ -131,9 +131,8 @@ struct PushFlags {
   uint64_t chunk_size = 0;
 };
 
-Status PushOne(Store& store, RegistryAccess& access, const Reference& ref, const PushFlags& f,
-               const PushOptions& base) {
-  STRATA_ASSIGN(image, ResolveImage(store, ref.String()));
+Status PushOne(Store& store, RegistryAccess& access, const Reference& ref, const Digest& image,
+               const PushFlags& f, const PushOptions& base) {
   STRATA_ASSIGN(route, access.PushRoute(ref));
   LayerProgressView view(stdout, /*push=*/true, f.quiet);
   PushOptions options = base;
@@ -168,14 +167,14 @@ void RunPush(GlobalOptions& g, const PushFlags& f) {
   auto access = OpenAccessOrReport(g);
   if (!access) return;
   auto ref = access->ResolveForPush(f.name);
-  if (!ref) return ReportError(g, ref.error().message);
+  if (!ref) return ReportError(g, ref.error());
   if (ref->digest()) return ReportError(g, "cannot push a digest reference");
   auto store = OpenStoreOrReport(g);
   if (!store) return;
   std::vector<Reference> refs;
   if (f.all_tags) {
     auto all = store->metadata().ListRefs();
-    if (!all) return ReportError(g, all.error().message);
+    if (!all) return ReportError(g, all.error());
     for (const RefRecord& r : *all) {
       if (r.is_digest || r.repository != ref->Name()) continue;
       auto parsed = ParseDockerRef(r.name);
@@ -190,16 +189,15 @@ void RunPush(GlobalOptions& g, const PushFlags& f) {
   if (!f.quiet)
     std::cout << "The push refers to repository [" << ref->Name() << "]\n" << std::flush;
   for (const Reference& r : refs) {
-    auto st = PushOne(*store, *access, r, f, options);
-    if (!st) {
-      const std::string msg = st.error().message;
-      if (msg.find("No such image") != std::string::npos ||
-          msg.find("no such image") != std::string::npos) {
-        return ReportError(g,
-                           "An image does not exist locally with the tag: " + r.FamiliarString());
-      }
-      return ReportError(g, msg);
+    // Looked up here, before any registry is asked, so that only the local lookup's not-found
+    // reads as docker's message (a registry's 404 during the push is reported as itself).
+    auto image = ResolveImage(*store, r.String());
+    if (!image && IsNotFound(image.error())) {
+      return ReportError(g, "An image does not exist locally with the tag: " + r.FamiliarString());
     }
+    if (!image) return ReportError(g, image.error());
+    auto st = PushOne(*store, *access, r, *image, f, options);
+    if (!st) return ReportError(g, st.error());
   }
 }
 
@@ -219,11 +217,11 @@ void RunTags(GlobalOptions& g, const std::string& name, const std::string& forma
   auto access = OpenAccessOrReport(g);
   if (!access) return;
   auto ref = access->ResolveForPush(name);  // no search: the name as the policy reads it
-  if (!ref) return ReportError(g, ref.error().message);
+  if (!ref) return ReportError(g, ref.error());
   auto routes = access->PullRoutes(*ref);
-  if (!routes) return ReportError(g, routes.error().message);
+  if (!routes) return ReportError(g, routes.error());
   auto tags = routes->back().client->ListTags(routes->back().repository);
-  if (!tags) return ReportError(g, tags.error().message);
+  if (!tags) return ReportError(g, tags.error());
   if (format == "json") return PrintTagsJson(ref->Name(), *tags);
   for (const std::string& t : *tags) std::cout << t << "\n";
 }
@@ -232,9 +230,9 @@ void RunManifestInspect(GlobalOptions& g, const std::string& name) {
   auto access = OpenAccessOrReport(g);
   if (!access) return;
   auto ref = access->ResolveForPull(name);
-  if (!ref) return ReportError(g, ref.error().message);
+  if (!ref) return ReportError(g, ref.error());
   auto routes = access->PullRoutes(*ref);
-  if (!routes) return ReportError(g, routes.error().message);
+  if (!routes) return ReportError(g, routes.error());
   std::string failures;
   for (const RegistryRoute& route : *routes) {
     auto m = route.client->GetManifest(

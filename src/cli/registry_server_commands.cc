@@ -105,24 +105,24 @@ void RegisterRegistryServerCommands(CLI::App& app, GlobalOptions& g) {
   serve->callback([&g, o, serve] {
     if (!o->config.empty()) {
       Status applied = ApplyConfigFile(*serve, o->config);
-      if (!applied) return ReportError(g, applied.error().message);
+      if (!applied) return ReportError(g, applied.error());
     }
     if (!o->root.empty()) g.root = o->root;
     auto store = OpenStoreOrReport(g);
     if (!store) return;
     auto storage = server::LocalRegistryStorage::Open(*store);
-    if (!storage) return ReportError(g, storage.error().message);
+    if (!storage) return ReportError(g, storage.error());
     std::optional<server::Htpasswd> htpasswd;
     if (!o->htpasswd.empty()) {
       auto loaded = server::Htpasswd::Load(o->htpasswd);
-      if (!loaded) return ReportError(g, loaded.error().message);
+      if (!loaded) return ReportError(g, loaded.error());
       htpasswd = std::move(*loaded);
     }
     std::unique_ptr<server::TokenVerifier> tokens;
     if (!o->token.realm.empty() || !o->token.root_cert_bundle.empty()) {
       if (htpasswd) return ReportError(g, "choose one of --htpasswd and token auth");
       auto loaded = server::TokenVerifier::Load(o->token);
-      if (!loaded) return ReportError(g, loaded.error().message);
+      if (!loaded) return ReportError(g, loaded.error());
       tokens = std::move(*loaded);
     }
     std::FILE* log = nullptr;
@@ -148,7 +148,7 @@ void RegisterRegistryServerCommands(CLI::App& app, GlobalOptions& g) {
     server_options.tls_cert_file = o->tls_cert;
     server_options.tls_key_file = o->tls_key;
     auto http = server::HttpServer::Listen(server_options, api);
-    if (!http) return ReportError(g, http.error().message);
+    if (!http) return ReportError(g, http.error());
     g_running = http->get();
     std::signal(SIGTERM, OnStopSignal);
     std::signal(SIGINT, OnStopSignal);
@@ -159,7 +159,7 @@ void RegisterRegistryServerCommands(CLI::App& app, GlobalOptions& g) {
     Status run = (*http)->Run();
     g_running = nullptr;
     if (log && log != stdout) std::fclose(log);
-    if (!run) ReportError(g, run.error().message);
+    if (!run) ReportError(g, run.error());
   });
 
   auto* gc = registry->add_subcommand(
@@ -179,7 +179,7 @@ void RegisterRegistryServerCommands(CLI::App& app, GlobalOptions& g) {
                                       .delete_untagged = o->delete_untagged,
                                       .dry_run = o->dry_run};
     auto report = server::CollectRegistryGarbage(*store, options);
-    if (!report) return ReportError(g, report.error().message);
+    if (!report) return ReportError(g, report.error());
     for (const std::string& line : report->lines) std::cout << line << "\n";
     std::cout << "Unlinked " << report->unlinked_blobs << " blob(s), removed "
               << report->removed_manifests << " manifest(s), deleted " << report->deleted_blobs

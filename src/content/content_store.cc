@@ -89,12 +89,14 @@ class VerifyingBlobReader : public Reader {
   Status Check() {
     checked_ = true;
     if (read_ != size_) {
-      return Fail(CorruptBlob(digest_, "it ended after " + std::to_string(read_) + " of " +
+      return Fail(ErrorCode::kCorrupt,
+                  CorruptBlob(digest_, "it ended after " + std::to_string(read_) + " of " +
                                            std::to_string(size_) + " bytes"));
     }
     Digest actual = hasher_.Finish();
     if (actual != digest_)
-      return Fail(CorruptBlob(digest_, "its content hashes to " + actual.str()));
+      return Fail(ErrorCode::kCorrupt,
+                  CorruptBlob(digest_, "its content hashes to " + actual.str()));
     return {};
   }
 
@@ -249,7 +251,8 @@ Status BlobWriter::Commit(const std::optional<Digest>& expected) {
   if (done_) return Fail("blob writer already closed");
   if (expected && *expected != digest) {
     Abort();
-    return Fail("digest mismatch: expected " + expected->str() + ", got " + digest.str());
+    return Fail(ErrorCode::kCorrupt,
+                "digest mismatch: expected " + expected->str() + ", got " + digest.str());
   }
   std::string final_path =
       store_root_ + "/blobs/" + std::string(digest.algorithm_name()) + "/" + digest.hex();
@@ -282,14 +285,16 @@ bool ContentStore::Exists(const Digest& digest) const {
 Result<uint64_t> ContentStore::Size(const Digest& digest) const {
   struct stat st;
   std::string path = BlobPath(digest);
-  if (::stat(path.c_str(), &st) != 0) return Fail("blob " + digest.str() + " not found in store");
+  if (::stat(path.c_str(), &st) != 0)
+    return Fail(ErrorCode::kNotFound, "blob " + digest.str() + " not found in store");
   return static_cast<uint64_t>(st.st_size);
 }
 
 Result<UniqueFd> ContentStore::OpenBlob(const Digest& digest) const {
   int fd = ::open(BlobPath(digest).c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    if (errno == ENOENT) return Fail("blob " + digest.str() + " not found in store");
+    if (errno == ENOENT)
+      return Fail(ErrorCode::kNotFound, "blob " + digest.str() + " not found in store");
     return Fail(Errno("open blob", digest.str()));
   }
   return UniqueFd(fd);
@@ -302,7 +307,8 @@ Result<std::unique_ptr<Reader>> ContentStore::OpenVerified(
   if (::fstat(fd.get(), &st) != 0) return Fail(Errno("stat blob", digest.str()));
   const uint64_t size = static_cast<uint64_t>(st.st_size);
   if (expected_size && *expected_size != size) {
-    return Fail(CorruptBlob(digest, "it has " + std::to_string(size) + " bytes, not the " +
+    return Fail(ErrorCode::kCorrupt,
+                CorruptBlob(digest, "it has " + std::to_string(size) + " bytes, not the " +
                                         std::to_string(*expected_size) + " recorded"));
   }
   return std::unique_ptr<Reader>(
@@ -320,7 +326,8 @@ Result<std::string> ContentStore::ReadVerified(const Digest& digest, uint64_t ma
   h.Update(bytes);
   Digest actual = h.Finish();
   if (actual != digest) {
-    return Fail("blob " + digest.str() + " is corrupt: its content hashes to " + actual.str());
+    return Fail(ErrorCode::kCorrupt,
+                "blob " + digest.str() + " is corrupt: its content hashes to " + actual.str());
   }
   return bytes;
 }
@@ -356,7 +363,8 @@ Status ContentStore::Verify(const Digest& digest) const {
   FdReader reader(fd.get(), BlobPath(digest));
   STRATA_ASSIGN(actual, DigestStream(reader, digest.algorithm()));
   if (actual != digest) {
-    return Fail("blob " + digest.str() + " is corrupt: its content hashes to " + actual.str());
+    return Fail(ErrorCode::kCorrupt,
+                "blob " + digest.str() + " is corrupt: its content hashes to " + actual.str());
   }
   return {};
 }

@@ -121,7 +121,21 @@ TEST_F(ContentStoreTest, VerifyDetectsCorruption) {
   auto st = store_->Verify(*d);
   ASSERT_FALSE(st);
   EXPECT_NE(st.error().message.find("corrupt"), std::string::npos);
-  EXPECT_FALSE(store_->ReadVerified(*d));
+  EXPECT_EQ(st.error().code, ErrorCode::kCorrupt);
+  auto read = store_->ReadVerified(*d);
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.error().code, ErrorCode::kCorrupt);
+}
+
+TEST_F(ContentStoreTest, AMissingBlobIsNotFound) {
+  const Digest absent = Digest::Sha256Of("never stored");
+  auto read = store_->ReadVerified(absent);
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(read.error().message, "blob " + absent.str() + " not found in store");
+  auto opened = store_->OpenVerified(absent);
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().code, ErrorCode::kNotFound);
 }
 
 TEST_F(ContentStoreTest, ListAndDelete) {
@@ -169,11 +183,13 @@ TEST_F(ContentStoreTest, OpenVerifiedFailsBeforeHandingOutTheLastByteOfADamagedB
   // Read in small pieces, as a consumer that streams the bytes onward does.
   uint64_t handed_out = 0;
   std::string error;
+  ErrorCode code = ErrorCode::kUnknown;
   char buf[4096];
   for (;;) {
     auto n = (*reader)->Read(buf, sizeof buf);
     if (!n) {
       error = n.error().message;
+      code = n.error().code;
       break;
     }
     if (*n == 0) break;
@@ -183,6 +199,7 @@ TEST_F(ContentStoreTest, OpenVerifiedFailsBeforeHandingOutTheLastByteOfADamagedB
   EXPECT_NE(error.find(d->str()), std::string::npos) << error;
   EXPECT_NE(error.find("corrupt"), std::string::npos) << error;
   EXPECT_NE(error.find("strata fsck"), std::string::npos) << error;
+  EXPECT_EQ(code, ErrorCode::kCorrupt);
 }
 
 TEST_F(ContentStoreTest, OpenVerifiedRefusesABlobOfTheWrongSize) {
@@ -191,6 +208,7 @@ TEST_F(ContentStoreTest, OpenVerifiedRefusesABlobOfTheWrongSize) {
   auto reader = store_->OpenVerified(*d, 13);
   ASSERT_FALSE(reader);
   EXPECT_NE(reader.error().message.find("12 bytes"), std::string::npos) << reader.error().message;
+  EXPECT_EQ(reader.error().code, ErrorCode::kCorrupt);
 }
 
 }  // namespace

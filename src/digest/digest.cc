@@ -24,7 +24,8 @@ std::string ToHex(const unsigned char* bytes, size_t n) {
 Result<Digest> Digest::Parse(std::string_view text) {
   auto colon = text.find(':');
   if (colon == std::string_view::npos) {
-    return Fail("invalid digest \"" + std::string(text) + "\": missing algorithm prefix");
+    return Fail(ErrorCode::kInvalidArgument,
+                "invalid digest \"" + std::string(text) + "\": missing algorithm prefix");
   }
   std::string_view algo = text.substr(0, colon);
   std::string_view hex = text.substr(colon + 1);
@@ -34,16 +35,19 @@ Result<Digest> Digest::Parse(std::string_view text) {
   } else if (algo == "sha512") {
     a = DigestAlgorithm::kSha512;
   } else {
-    return Fail("invalid digest \"" + std::string(text) + "\": unsupported algorithm \"" +
-                std::string(algo) + "\"");
+    return Fail(ErrorCode::kInvalidArgument, "invalid digest \"" + std::string(text) +
+                                                 "\": unsupported algorithm \"" +
+                                                 std::string(algo) + "\"");
   }
   if (hex.size() != HexLength(a)) {
-    return Fail("invalid digest \"" + std::string(text) + "\": expected " +
-                std::to_string(HexLength(a)) + " hex characters");
+    return Fail(ErrorCode::kInvalidArgument, "invalid digest \"" + std::string(text) +
+                                                 "\": expected " + std::to_string(HexLength(a)) +
+                                                 " hex characters");
   }
   for (char c : hex) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-      return Fail("invalid digest \"" + std::string(text) + "\": not lowercase hex");
+      return Fail(ErrorCode::kInvalidArgument,
+                  "invalid digest \"" + std::string(text) + "\": not lowercase hex");
     }
   }
   return Digest(a, std::string(hex));

@@ -62,11 +62,11 @@ std::vector<std::string> SplitWhitespace(std::string_view s) {
 }
 
 tl::unexpected<Error> AtLeastOneArgument(std::string_view cmd) {
-  return Fail(std::string(cmd) + " requires at least one argument");
+  return Fail(ErrorCode::kInvalidArgument, std::string(cmd) + " requires at least one argument");
 }
 
 tl::unexpected<Error> ExactlyOneArgument(std::string_view cmd) {
-  return Fail(std::string(cmd) + " requires exactly one argument");
+  return Fail(ErrorCode::kInvalidArgument, std::string(cmd) + " requires exactly one argument");
 }
 
 // One logical instruction line split like the buildkit parser's splitCommand.
@@ -154,7 +154,8 @@ Result<std::optional<std::vector<std::string>>> ParseJsonArray(std::string_view 
   std::vector<std::string> out;
   for (const auto& element : json) {
     if (!element.is_string()) {
-      return Fail("when using JSON array syntax, arrays must be comprised of strings only");
+      return Fail(ErrorCode::kInvalidArgument,
+                  "when using JSON array syntax, arrays must be comprised of strings only");
     }
     out.push_back(element.get<std::string>());
   }
@@ -245,20 +246,22 @@ Result<std::vector<KeyValue>> ParseNameVal(std::string_view rest, std::string_vi
     std::string_view text = Trim(rest);
     size_t end = 0;
     while (end < text.size() && !IsSpace(text[end])) ++end;
-    if (end == text.size()) return Fail(std::string(cmd) + " must have two arguments");
+    if (end == text.size())
+      return Fail(ErrorCode::kInvalidArgument, std::string(cmd) + " must have two arguments");
     out.push_back({std::string(text.substr(0, end)), std::string(TrimLeft(text.substr(end)))});
   } else {
     for (const auto& word : words) {
       auto eq = word.find('=');
       if (eq == std::string::npos) {
-        return Fail("Syntax error - can't find = in \"" + word +
-                    "\". Must be of the form: name=value");
+        return Fail(ErrorCode::kInvalidArgument, "Syntax error - can't find = in \"" + word +
+                                                     "\". Must be of the form: name=value");
       }
       out.push_back({word.substr(0, eq), word.substr(eq + 1)});
     }
   }
   for (const auto& kv : out) {
-    if (kv.key.empty()) return Fail(std::string(cmd) + " names can not be blank");
+    if (kv.key.empty())
+      return Fail(ErrorCode::kInvalidArgument, std::string(cmd) + " names can not be blank");
   }
   return out;
 }
@@ -266,7 +269,7 @@ Result<std::vector<KeyValue>> ParseNameVal(std::string_view rest, std::string_vi
 // normalizeWorkdir (unix): relative paths are joined onto the current one and cleaned,
 // absolute ones are kept as written.
 Result<std::string> NormalizeWorkdir(const std::string& current, const std::string& requested) {
-  if (requested.empty()) return Fail("cannot normalize nothing");
+  if (requested.empty()) return Fail(ErrorCode::kInvalidArgument, "cannot normalize nothing");
   if (requested[0] == '/') return requested;
   std::string joined = "/";
   if (!current.empty()) joined += "/" + current;
@@ -278,8 +281,10 @@ Result<int64_t> HealthInterval(const Instruction& ins, const std::string& name) 
   auto it = ins.flags.find(name);
   if (it == ins.flags.end() || it->second->empty()) return int64_t{0};
   STRATA_ASSIGN(ns, ParseGoDuration(*it->second));
-  if (ns <= 0) return Fail("Interval \"" + name + "\" must be positive");
-  if (ns < kMillisecond) return Fail("Interval \"" + name + "\" cannot be less than 1ms");
+  if (ns <= 0)
+    return Fail(ErrorCode::kInvalidArgument, "Interval \"" + name + "\" must be positive");
+  if (ns < kMillisecond)
+    return Fail(ErrorCode::kInvalidArgument, "Interval \"" + name + "\" cannot be less than 1ms");
   return ns;
 }
 
@@ -317,7 +322,8 @@ Status AddExposedPorts(const std::string& spec, std::set<std::string>& ports) {
     if (slash + 1 < container.size()) proto = std::string(container.substr(slash + 1));
     container = container.substr(0, slash);
   }
-  if (container.empty()) return Fail("No port specified: " + spec + "<empty>");
+  if (container.empty())
+    return Fail(ErrorCode::kInvalidArgument, "No port specified: " + spec + "<empty>");
   auto parse_port = [](std::string_view s, uint64_t* out) {
     if (s.empty() || s.size() > 5) return false;
     uint64_t v = 0;
@@ -335,10 +341,14 @@ Status AddExposedPorts(const std::string& spec, std::set<std::string>& ports) {
                 ? parse_port(container, &first) && parse_port(container, &last)
                 : parse_port(container.substr(0, dash), &first) &&
                       parse_port(container.substr(dash + 1), &last);
-  if (!ok) return Fail("Invalid containerPort: " + std::string(container));
-  if (last < first) return Fail("Invalid range specified for the Port: " + std::string(container));
+  if (!ok)
+    return Fail(ErrorCode::kInvalidArgument, "Invalid containerPort: " + std::string(container));
+  if (last < first)
+    return Fail(ErrorCode::kInvalidArgument,
+                "Invalid range specified for the Port: " + std::string(container));
   std::string lower = Lower(proto);
-  if (lower != "tcp" && lower != "udp" && lower != "sctp") return Fail("Invalid proto: " + proto);
+  if (lower != "tcp" && lower != "udp" && lower != "sctp")
+    return Fail(ErrorCode::kInvalidArgument, "Invalid proto: " + proto);
   for (uint64_t p = first; p <= last; ++p) ports.insert(std::to_string(p) + "/" + lower);
   return {};
 }
@@ -364,7 +374,7 @@ Status ConfigEditor::Apply(std::string_view line) {
   const std::string& kw = ins.keyword;
   std::string upper = Upper(kw);
   if (kw != "healthcheck" && !ins.flag_order.empty()) {
-    return Fail("Unknown flag: " + ins.flag_order.front());
+    return Fail(ErrorCode::kInvalidArgument, "Unknown flag: " + ins.flag_order.front());
   }
   ContainerConfig c = config_;
   const std::vector<std::string> env = c.env.value_or(std::vector<std::string>{});
@@ -423,9 +433,11 @@ Status ConfigEditor::Apply(std::string_view line) {
     if (!c.volumes) c.volumes.emplace();
     for (const auto& v : volumes) {
       std::string trimmed(Trim(v));
-      if (trimmed.empty()) return Fail("VOLUME specified can not be an empty string");
+      if (trimmed.empty())
+        return Fail(ErrorCode::kInvalidArgument, "VOLUME specified can not be an empty string");
       STRATA_ASSIGN(path, expand(trimmed));
-      if (path.empty()) return Fail("VOLUME specified can not be an empty string");
+      if (path.empty())
+        return Fail(ErrorCode::kInvalidArgument, "VOLUME specified can not be an empty string");
       c.volumes->insert(path);
     }
   } else if (kw == "user" || kw == "workdir" || kw == "stopsignal") {
@@ -437,15 +449,17 @@ Status ConfigEditor::Apply(std::string_view line) {
       STRATA_ASSIGN(dir, NormalizeWorkdir(c.working_dir, value));
       c.working_dir = dir;
     } else {
-      if (!ValidSignal(value)) return Fail("Invalid signal: " + value);
+      if (!ValidSignal(value)) return Fail(ErrorCode::kInvalidArgument, "Invalid signal: " + value);
       c.stop_signal = value;
     }
   } else if (kw == "onbuild") {
     if (ins.rest.empty()) return AtLeastOneArgument("ONBUILD");
     std::string trigger = Upper(SplitInstruction(ins.rest).keyword);
-    if (trigger == "ONBUILD") return Fail("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
+    if (trigger == "ONBUILD")
+      return Fail(ErrorCode::kInvalidArgument,
+                  "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
     if (trigger == "MAINTAINER" || trigger == "FROM") {
-      return Fail(trigger + " isn't allowed as an ONBUILD trigger");
+      return Fail(ErrorCode::kInvalidArgument, trigger + " isn't allowed as an ONBUILD trigger");
     }
     // The trigger is the original text after "ONBUILD" and the blanks that follow it.
     std::string_view expression = TrimLeft(ins.original);
@@ -461,19 +475,24 @@ Status ConfigEditor::Apply(std::string_view line) {
     std::string_view command = TrimLeft(rest.substr(sep));
     HealthConfig health;
     if (type == "NONE") {
-      if (!command.empty()) return Fail("HEALTHCHECK NONE takes no arguments");
+      if (!command.empty())
+        return Fail(ErrorCode::kInvalidArgument, "HEALTHCHECK NONE takes no arguments");
       health.test = {"NONE"};
     } else {
       for (const auto& name : ins.flag_order) {
         if (name != "interval" && name != "timeout" && name != "start-period" &&
             name != "retries") {
-          return Fail("Unknown flag: " + name);
+          return Fail(ErrorCode::kInvalidArgument, "Unknown flag: " + name);
         }
-        if (!ins.flags[name]) return Fail("Missing a value on flag: " + name);
+        if (!ins.flags[name])
+          return Fail(ErrorCode::kInvalidArgument, "Missing a value on flag: " + name);
       }
-      if (type != "CMD") return Fail("Unknown type \"" + type + "\" in HEALTHCHECK (try CMD)");
+      if (type != "CMD")
+        return Fail(ErrorCode::kInvalidArgument,
+                    "Unknown type \"" + type + "\" in HEALTHCHECK (try CMD)");
       STRATA_ASSIGN(cmd, ParseCmdLine(command));
-      if (cmd.args.empty()) return Fail("Missing command after HEALTHCHECK CMD");
+      if (cmd.args.empty())
+        return Fail(ErrorCode::kInvalidArgument, "Missing command after HEALTHCHECK CMD");
       health.test = {cmd.prepend_shell ? "CMD-SHELL" : "CMD"};
       health.test.insert(health.test.end(), cmd.args.begin(), cmd.args.end());
       STRATA_ASSIGN(interval, HealthInterval(ins, "interval"));
@@ -494,21 +513,26 @@ Status ConfigEditor::Apply(std::string_view line) {
           n = n * 10 + (text[k] - '0');
         }
         if (!ok || n > std::numeric_limits<int32_t>::max()) {
-          return Fail("strconv.ParseInt: parsing \"" + text + "\": invalid syntax");
+          return Fail(ErrorCode::kInvalidArgument,
+                      "strconv.ParseInt: parsing \"" + text + "\": invalid syntax");
         }
         if (text[0] == '-') n = -n;
-        if (n < 1) return Fail("--retries must be at least 1 (not " + std::to_string(n) + ")");
+        if (n < 1)
+          return Fail(ErrorCode::kInvalidArgument,
+                      "--retries must be at least 1 (not " + std::to_string(n) + ")");
         health.retries = n;
       }
     }
     c.healthcheck = health;
   } else if (kw == "shell") {
     STRATA_ASSIGN(json, ParseJsonArray(ins.rest));
-    if (!json) return Fail("SHELL requires the arguments to be in JSON form");
+    if (!json)
+      return Fail(ErrorCode::kInvalidArgument, "SHELL requires the arguments to be in JSON form");
     if (json->empty()) return AtLeastOneArgument("SHELL");
     c.shell = *json;
   } else {
-    return Fail("unsupported instruction \"" + upper + "\": only metadata instructions apply");
+    return Fail(ErrorCode::kInvalidArgument,
+                "unsupported instruction \"" + upper + "\": only metadata instructions apply");
   }
   config_ = std::move(c);
   cmd_set_ = cmd_set;
@@ -527,7 +551,8 @@ Result<ContainerConfig> ApplyChanges(const ContainerConfig& base,
   for (const auto& line : lines) {
     std::string keyword = SplitInstruction(line).keyword;
     if (!IsCommitCommand(keyword)) {
-      return Fail("change \"" + line + "\": " + keyword + " is not a valid change command");
+      return Fail(ErrorCode::kInvalidArgument,
+                  "change \"" + line + "\": " + keyword + " is not a valid change command");
     }
   }
   ConfigEditor editor(base, std::string(os));

@@ -87,7 +87,7 @@ int64_t DaysFromCivil(int64_t y, int m, int d) {
 // when `fraction`, and a zone when `zone`.
 Result<TimeFields> ParseLayout(std::string_view value, int clock_parts, bool fraction, bool zone) {
   auto bad = [&](const char* why) {
-    return Fail("parsing time \"" + std::string(value) + "\": " + why);
+    return Fail(ErrorCode::kInvalidArgument, "parsing time \"" + std::string(value) + "\": " + why);
   };
   std::string_view s = value;
   TimeFields f;
@@ -139,7 +139,8 @@ Result<TimeFields> ParseTimestampText(std::string_view value) {
 // "1700000000" or "1700000000.5": Unix seconds and a fraction (docker's parseTimestamp).
 Result<GoTime> ParseUnixTimestamp(std::string_view value) {
   auto bad = [&] {
-    return Fail("failed to parse value as time or duration: \"" + std::string(value) + "\"");
+    return Fail(ErrorCode::kInvalidArgument,
+                "failed to parse value as time or duration: \"" + std::string(value) + "\"");
   };
   const size_t dot = value.find('.');
   std::string_view secs = value.substr(0, dot);
@@ -163,7 +164,10 @@ int64_t FloorDiv(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) !
 }  // namespace
 
 Result<int64_t> ParseGoDuration(std::string_view text) {
-  auto invalid = [&] { return Fail("time: invalid duration \"" + std::string(text) + "\""); };
+  auto invalid = [&] {
+    return Fail(ErrorCode::kInvalidArgument,
+                "time: invalid duration \"" + std::string(text) + "\"");
+  };
   std::string_view s = text;
   bool negative = false;
   if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
@@ -200,13 +204,14 @@ Result<int64_t> ParseGoDuration(std::string_view text) {
     while (u < s.size() && s[u] != '.' && !IsDigit(s[u])) ++u;
     std::string_view unit = s.substr(i, u - i);
     if (unit.empty()) {
-      return Fail("time: missing unit in duration \"" + std::string(text) + "\"");
+      return Fail(ErrorCode::kInvalidArgument,
+                  "time: missing unit in duration \"" + std::string(text) + "\"");
     }
     auto it = std::find_if(kUnits.begin(), kUnits.end(),
                            [&](const auto& entry) { return entry.first == unit; });
     if (it == kUnits.end()) {
-      return Fail("time: unknown unit \"" + std::string(unit) + "\" in duration \"" +
-                  std::string(text) + "\"");
+      return Fail(ErrorCode::kInvalidArgument, "time: unknown unit \"" + std::string(unit) +
+                                                   "\" in duration \"" + std::string(text) + "\"");
     }
     total += value * static_cast<double>(it->second);
     s.remove_prefix(u);

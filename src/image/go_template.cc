@@ -94,7 +94,8 @@ int LineOf(std::string_view src, size_t pos) {
 }
 
 tl::unexpected<Error> ParseError(std::string_view src, size_t pos, const std::string& what) {
-  return Fail("template: :" + std::to_string(LineOf(src, pos)) + ": " + what);
+  return Fail(ErrorCode::kInvalidArgument,
+              "template: :" + std::to_string(LineOf(src, pos)) + ": " + what);
 }
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
@@ -144,13 +145,13 @@ Result<std::string> UnquoteDouble(std::string_view s) {
         out += '\'';
         break;
       case 'x': {
-        if (i + 2 >= s.size()) return Fail("invalid syntax");
+        if (i + 2 >= s.size()) return Fail(ErrorCode::kInvalidArgument, "invalid syntax");
         out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
         i += 2;
         break;
       }
       default:
-        return Fail("invalid syntax");
+        return Fail(ErrorCode::kInvalidArgument, "invalid syntax");
     }
   }
   return out;
@@ -1150,8 +1151,9 @@ class Executor {
     std::string_view src = src_ ? *src_ : std::string_view();
     size_t nl = src.substr(0, std::min(pos, src.size())).rfind('\n');
     size_t col = nl == std::string_view::npos ? pos : pos - nl - 1;
-    return Fail("template: :" + std::to_string(LineOf(src, pos)) + ":" + std::to_string(col) +
-                ": executing \"\" at <" + context + ">: " + what);
+    return Fail(ErrorCode::kInvalidArgument, "template: :" + std::to_string(LineOf(src, pos)) +
+                                                 ":" + std::to_string(col) +
+                                                 ": executing \"\" at <" + context + ">: " + what);
   }
 
  public:
@@ -1583,9 +1585,9 @@ Result<bool> MatchClass(std::string_view pattern, size_t& p, std::string_view c)
   bool matched = false;
   bool first = true;
   auto read_char = [&](std::string& out) -> Status {
-    if (p >= pattern.size()) return Fail("syntax error in pattern");
+    if (p >= pattern.size()) return Fail(ErrorCode::kInvalidArgument, "syntax error in pattern");
     if (pattern[p] == '\\') ++p;
-    if (p >= pattern.size()) return Fail("syntax error in pattern");
+    if (p >= pattern.size()) return Fail(ErrorCode::kInvalidArgument, "syntax error in pattern");
     size_t n = 1;
     while (p + n < pattern.size() && (static_cast<unsigned char>(pattern[p + n]) & 0xC0) == 0x80)
       ++n;
@@ -1594,12 +1596,13 @@ Result<bool> MatchClass(std::string_view pattern, size_t& p, std::string_view c)
     return {};
   };
   for (;;) {
-    if (p >= pattern.size()) return Fail("syntax error in pattern");
+    if (p >= pattern.size()) return Fail(ErrorCode::kInvalidArgument, "syntax error in pattern");
     if (pattern[p] == ']' && !first) {
       ++p;
       break;
     }
-    if (pattern[p] == '-' || (pattern[p] == ']' && first)) return Fail("syntax error in pattern");
+    if (pattern[p] == '-' || (pattern[p] == ']' && first))
+      return Fail(ErrorCode::kInvalidArgument, "syntax error in pattern");
     first = false;
     std::string lo, hi;
     STRATA_TRY(read_char(lo));
@@ -1642,7 +1645,8 @@ Result<bool> MatchFrom(std::string_view pattern, size_t p, std::string_view name
     } else {
       if (pc == '\\') {
         ++p;
-        if (p >= pattern.size()) return Fail("syntax error in pattern");
+        if (p >= pattern.size())
+          return Fail(ErrorCode::kInvalidArgument, "syntax error in pattern");
         pc = pattern[p];
       }
       if (name[n] != pc) return false;
@@ -1660,7 +1664,8 @@ Result<bool> GoPathMatch(std::string_view pattern, std::string_view name) {
   // A malformed pattern is an error whatever the name (Go 1.16+ checks the whole pattern).
   for (size_t p = 0; p < pattern.size();) {
     if (pattern[p] == '\\') {
-      if (p + 1 >= pattern.size()) return Fail("syntax error in pattern");
+      if (p + 1 >= pattern.size())
+        return Fail(ErrorCode::kInvalidArgument, "syntax error in pattern");
       p += 2;
     } else if (pattern[p] == '[') {
       ++p;

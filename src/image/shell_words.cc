@@ -90,8 +90,9 @@ class Lexer {
       result += static_cast<char>(c);
     }
     if (stop != kEof) {
-      return Fail(std::string("unexpected end of statement while looking for matching ") +
-                  static_cast<char>(stop));
+      return Fail(ErrorCode::kInvalidArgument,
+                  std::string("unexpected end of statement while looking for matching ") +
+                      static_cast<char>(stop));
     }
     return std::make_pair(std::move(result), words.Finish());
   }
@@ -106,7 +107,8 @@ class Lexer {
     for (;;) {
       int c = Next();
       if (c == kEof) {
-        return Fail("unexpected end of statement while looking for matching single-quote");
+        return Fail(ErrorCode::kInvalidArgument,
+                    "unexpected end of statement while looking for matching single-quote");
       }
       if (c == '\'') return out;
       out += static_cast<char>(c);
@@ -119,7 +121,8 @@ class Lexer {
     for (;;) {
       int c = Peek();
       if (c == kEof) {
-        return Fail("unexpected end of statement while looking for matching double-quote");
+        return Fail(ErrorCode::kInvalidArgument,
+                    "unexpected end of statement while looking for matching double-quote");
       }
       if (c == '"') {
         Next();
@@ -179,25 +182,27 @@ class Lexer {
     }
     Next();
     int c = Peek();
-    if (c == kEof) return Fail("syntax error: missing '}'");
-    if (c == '{' || c == '}' || c == ':') return Fail("syntax error: bad substitution");
+    if (c == kEof) return Fail(ErrorCode::kInvalidArgument, "syntax error: missing '}'");
+    if (c == '{' || c == '}' || c == ':')
+      return Fail(ErrorCode::kInvalidArgument, "syntax error: bad substitution");
     std::string name = Name();
     c = Next();
     if (c == '}') return GetEnv(name);
-    if (c != ':') return Fail("missing ':' in substitution");
+    if (c != ':') return Fail(ErrorCode::kInvalidArgument, "missing ':' in substitution");
     int modifier = Next();
     auto word = ProcessStopOn('}');
     if (!word) {
-      if (Peek() == kEof) return Fail("syntax error: missing '}'");
+      if (Peek() == kEof) return Fail(ErrorCode::kInvalidArgument, "syntax error: missing '}'");
       return tl::unexpected(word.error());
     }
     std::string value = GetEnv(name);
     if (modifier == '+') return value.empty() ? value : word->first;
     if (modifier == '-') return value.empty() ? word->first : value;
     return Fail(
+        ErrorCode::kInvalidArgument,
         std::string("unsupported modifier (") +
-        (modifier == kEof ? std::string("EOF") : std::string(1, static_cast<char>(modifier))) +
-        ") in substitution");
+            (modifier == kEof ? std::string("EOF") : std::string(1, static_cast<char>(modifier))) +
+            ") in substitution");
   }
 
   std::string_view text_;

@@ -394,8 +394,9 @@ Result<size_t> TarSplitAssembler::Read(char* buffer, size_t size) {
       } while (n < 0 && errno == EINTR);
       if (n < 0) return Fail("reading " + file_name_ + ": " + std::strerror(errno));
       if (n == 0) {
-        return Fail("layer file " + file_name_ + " is truncated: " + std::to_string(file_left_) +
-                    " bytes short of what the layer recorded");
+        return Fail(ErrorCode::kCorrupt, "layer file " + file_name_ +
+                                             " is truncated: " + std::to_string(file_left_) +
+                                             " bytes short of what the layer recorded");
       }
       file_crc_ = Crc64Iso(file_crc_, buffer, static_cast<size_t>(n));
       file_left_ -= n;

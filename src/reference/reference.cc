@@ -163,7 +163,8 @@ std::optional<ReferenceParts> MatchGrammar(std::string_view s, bool allow_tag_an
 }
 
 tl::unexpected<Error> ReferenceError(std::string_view text, std::string_view message) {
-  return Fail("invalid reference \"" + std::string(text) + "\": " + std::string(message));
+  return Fail(ErrorCode::kInvalidArgument,
+              "invalid reference \"" + std::string(text) + "\": " + std::string(message));
 }
 
 // The semantic digest checks the grammar leaves open, with go-digest's error texts.
@@ -446,8 +447,8 @@ std::string Reference::FamiliarString() const {
 
 Result<Reference> Reference::WithTag(std::string_view tag) const {
   if (!IsValidTag(tag)) {
-    return Fail("invalid tag \"" + std::string(tag) + "\" for " + Name() + ": " +
-                std::string(kErrTagFormat));
+    return Fail(ErrorCode::kInvalidArgument, "invalid tag \"" + std::string(tag) + "\" for " +
+                                                 Name() + ": " + std::string(kErrTagFormat));
   }
   Reference out = *this;
   out.tag_ = std::string(tag);
@@ -518,8 +519,9 @@ Result<Reference> ParseName(std::string_view text) {
 
 Result<Reference> ParseNormalizedNamed(std::string_view text) {
   if (IsFullImageIdHex(text)) {
-    return Fail("invalid repository name \"" + std::string(text) +
-                "\": cannot specify 64-byte hexadecimal strings (that is an image ID)");
+    return Fail(ErrorCode::kInvalidArgument,
+                "invalid repository name \"" + std::string(text) +
+                    "\": cannot specify 64-byte hexadecimal strings (that is an image ID)");
   }
   HubSplit split = SplitDockerDomain(text);
   // Checked before the full parse so that "docker/Docker" reports upper case, not a bad format.
@@ -532,8 +534,9 @@ Result<Reference> ParseNormalizedNamed(std::string_view text) {
 Result<Reference> ParseCanonical(std::string_view text) {
   STRATA_ASSIGN(ref, ParseNormalizedNamed(text));
   if (ref.String() != text) {
-    return Fail("invalid reference \"" + std::string(text) +
-                "\": " + std::string(kErrNotCanonical) + " (expected \"" + ref.String() + "\")");
+    return Fail(ErrorCode::kInvalidArgument, "invalid reference \"" + std::string(text) +
+                                                 "\": " + std::string(kErrNotCanonical) +
+                                                 " (expected \"" + ref.String() + "\")");
   }
   return ref;
 }
@@ -566,8 +569,8 @@ std::string AnyReferenceString(const AnyReference& ref) {
 Result<bool> FamiliarMatch(std::string_view pattern, const AnyReference& ref) {
   auto tokens = CompileGlob(pattern);
   if (!tokens)
-    return Fail("invalid reference pattern \"" + std::string(pattern) +
-                "\": syntax error in pattern");
+    return Fail(ErrorCode::kInvalidArgument, "invalid reference pattern \"" + std::string(pattern) +
+                                                 "\": syntax error in pattern");
   if (const auto* named = std::get_if<Reference>(&ref)) {
     return GlobMatchAt(*tokens, 0, named->FamiliarString(), 0) ||
            GlobMatchAt(*tokens, 0, named->FamiliarName(), 0);

@@ -60,6 +60,28 @@ std::string RegistryError(const HttpResponse& r) {
   return text;
 }
 
+// The kind of a registry's error response, by its status; a DIGEST_INVALID error (the bytes
+// sent do not hash to the digest named) is corrupt data whatever the status.
+ErrorCode RegistryErrorCode(const HttpResponse& r) {
+  auto j = ParseUntrustedJson(r.body);
+  if (j.is_object() && j.contains("errors") && j["errors"].is_array()) {
+    for (const auto& e : j["errors"]) {
+      if (e.is_object() && e.value("code", "") == "DIGEST_INVALID") return ErrorCode::kCorrupt;
+    }
+  }
+  if (r.status == 401) return ErrorCode::kUnauthenticated;
+  if (r.status == 403) return ErrorCode::kDenied;
+  if (r.status == 404) return ErrorCode::kNotFound;
+  if (r.status == 429 || r.status >= 500) return ErrorCode::kUnavailable;
+  if (r.status == 400) return ErrorCode::kInvalidArgument;
+  return ErrorCode::kUnknown;
+}
+
+// An error for an unexpected response, of the kind its status says.
+tl::unexpected<Error> FailResponse(const HttpResponse& r, std::string message) {
+  return Fail(RegistryErrorCode(r), std::move(message));
+}
+
 std::string StripParams(std::string media_type) {
   size_t semi = media_type.find(';');
   if (semi != std::string::npos) media_type.resize(semi);
@@ -68,6 +90,12 @@ std::string StripParams(std::string media_type) {
 }
 
 bool Retryable(long status) { return status == 429 || status >= 500; }
+
+// Whether another upload attempt may succeed: not when the registry refused the bytes
+// (DIGEST_INVALID), the credentials or the access, nor once the user cancelled.
+bool WorthRetrying(const Error& e) {
+  return !IsCorrupt(e) && !IsUnauthenticated(e) && !IsDenied(e) && !IsCancelled(e);
+}
 
 // A scope of the token service: "repository:NAME:pull" or "repository:NAME:pull,push".
 std::string RepoScope(const std::string& repo, bool push) {
@@ -160,8 +188,9 @@ class DistributionClient : public RegistryClient,
     for (const AuthChallenge& c : challenges) {
       if (c.scheme != "basic") continue;
       if (!creds) {
-        return Fail("authentication required for " + endpoint_.host +
-                    " (log in with strata login " + endpoint_.host + ")");
+        return Fail(ErrorCode::kUnauthenticated, "authentication required for " + endpoint_.host +
+                                                     " (log in with strata login " +
+                                                     endpoint_.host + ")");
       }
       // Another thread may have set the same credentials meanwhile; the caller retries once
       // and a second 401 is final.
@@ -169,7 +198,7 @@ class DistributionClient : public RegistryClient,
       basic_ = Base64Encode(creds->username + ":" + creds->password);
       return {};
     }
-    return Fail("unauthorized: " + RegistryError(challenge_response));
+    return Fail(ErrorCode::kUnauthenticated, "unauthorized: " + RegistryError(challenge_response));
   }
 
   Status FetchToken(const AuthChallenge& c, const std::string& scope,
@@ -207,11 +236,13 @@ class DistributionClient : public RegistryClient,
     if (!r) return Wrap("token service " + url, r.error());
     if (r->status == 401 || r->status == 403) {
       return Fail(
+          ErrorCode::kUnauthenticated,
           "unauthorized: the token service " + url + " refused " +
-          (creds ? "the credentials for " + endpoint_.host : std::string("anonymous access")) +
-          " (" + RegistryError(*r) + ")");
+              (creds ? "the credentials for " + endpoint_.host : std::string("anonymous access")) +
+              " (" + RegistryError(*r) + ")");
     }
-    if (r->status != 200) return Fail("token service " + url + ": " + RegistryError(*r));
+    if (r->status != 200)
+      return FailResponse(*r, "token service " + url + ": " + RegistryError(*r));
     auto j = ParseUntrustedJson(r->body);
     std::string token;
     if (j.is_object()) {
@@ -238,7 +269,7 @@ class DistributionClient : public RegistryClient,
       auto r = attempt();
       bool again = false;
       if (!r) {
-        if (!fell_back && HttpClient::IsTlsFailure(r.error()) && SwitchToHttp()) {
+        if (!fell_back && r.error().tls_handshake && SwitchToHttp()) {
           // The fallback is not a failed attempt: the registry answered, in plain HTTP.
           fell_back = true;
           --i;
@@ -315,11 +346,14 @@ class DistributionClient : public RegistryClient,
     STRATA_ASSIGN(r, Send(req, ""));
     if (r.status == 200) return {};
     if (r.status == 401) {
-      return Fail("unauthorized: " + endpoint_.host + " refused the credentials (" +
-                  RegistryError(r) + ")");
+      return Fail(ErrorCode::kUnauthenticated, "unauthorized: " + endpoint_.host +
+                                                   " refused the credentials (" + RegistryError(r) +
+                                                   ")");
     }
-    if (r.status == 404) return Fail(endpoint_.host + " does not serve the registry v2 API");
-    return Fail(endpoint_.host + ": " + RegistryError(r));
+    if (r.status == 404) {
+      return Fail(ErrorCode::kNotFound, endpoint_.host + " does not serve the registry v2 API");
+    }
+    return FailResponse(r, endpoint_.host + ": " + RegistryError(r));
   }
 
   Result<ManifestBlob> GetManifest(const std::string& repo, const std::string& reference,
@@ -331,9 +365,10 @@ class DistributionClient : public RegistryClient,
     auto r = Send(req, RepoScope(repo, false), max_size);
     if (!r) return Wrap("manifest " + what, r.error());
     if (r->status == 404) {
-      return Fail("manifest unknown: " + what + " (" + RegistryError(*r) + ")");
+      return Fail(ErrorCode::kNotFound,
+                  "manifest unknown: " + what + " (" + RegistryError(*r) + ")");
     }
-    if (r->status != 200) return Fail("manifest " + what + ": " + RegistryError(*r));
+    if (r->status != 200) return FailResponse(*r, "manifest " + what + ": " + RegistryError(*r));
     std::string media_type = StripParams(r->headers.Get("Content-Type").value_or(""));
     if (IsSchema1Manifest(media_type, r->body)) {
       return Fail("unsupported legacy manifest (schema 1) for " + what +
@@ -351,8 +386,9 @@ class DistributionClient : public RegistryClient,
                        ? blob.digest()
                        : Digest::Sha256Of(blob.bytes);  // (sha512 refs are rare)
       if (wanted->algorithm() == DigestAlgorithm::kSha256 && got != *wanted) {
-        return Fail("manifest " + what + " does not match its digest: the registry sent bytes " +
-                    "that hash to " + got.str());
+        return Fail(ErrorCode::kCorrupt,
+                    "manifest " + what + " does not match its digest: the registry sent bytes " +
+                        "that hash to " + got.str());
       }
     }
     return blob;
@@ -367,8 +403,8 @@ class DistributionClient : public RegistryClient,
     STRATA_ASSIGN(r, Send(req, RepoScope(repo, false)));
     if (r.status == 404) return std::optional<Descriptor>();
     if (r.status != 200) {
-      return Fail("manifest " + endpoint_.host + "/" + repo + ":" + reference + ": " +
-                  RegistryError(r));
+      return FailResponse(
+          r, "manifest " + endpoint_.host + "/" + repo + ":" + reference + ": " + RegistryError(r));
     }
     auto digest = Digest::Parse(r.headers.Get("Docker-Content-Digest").value_or(""));
     if (!digest) {
@@ -390,7 +426,7 @@ class DistributionClient : public RegistryClient,
     req.body = manifest.bytes;
     STRATA_ASSIGN(r, Send(req, RepoScope(repo, true)));
     if (r.status != 201 && r.status != 200 && r.status != 202) {
-      return Fail("putting manifest " + what + ": " + RegistryError(r));
+      return FailResponse(r, "putting manifest " + what + ": " + RegistryError(r));
     }
     const Digest digest = manifest.digest();
     if (auto header = r.headers.Get("Docker-Content-Digest")) {
@@ -414,8 +450,8 @@ class DistributionClient : public RegistryClient,
     STRATA_ASSIGN(r, Send(req, RepoScope(repo, false)));
     if (r.status == 200) return true;
     if (r.status == 404) return false;
-    return Fail("blob " + digest.str() + " in " + endpoint_.host + "/" + repo + ": " +
-                RegistryError(r));
+    return FailResponse(
+        r, "blob " + digest.str() + " in " + endpoint_.host + "/" + repo + ": " + RegistryError(r));
   }
 
   Result<std::string> StartUpload(const std::string& repo, const std::string& query) {
@@ -425,7 +461,8 @@ class DistributionClient : public RegistryClient,
     STRATA_ASSIGN(r, Send(req, RepoScope(repo, true)));
     if (r.status == 201) return std::string();  // mounted (or done)
     if (r.status != 202) {
-      return Fail("starting an upload to " + endpoint_.host + "/" + repo + ": " + RegistryError(r));
+      return FailResponse(
+          r, "starting an upload to " + endpoint_.host + "/" + repo + ": " + RegistryError(r));
     }
     auto location = r.headers.Get("Location");
     if (!location) return Fail(endpoint_.host + " started an upload without a Location");
@@ -455,8 +492,8 @@ class DistributionClient : public RegistryClient,
       }
       return false;
     }
-    return Fail("mounting " + digest.str() + " from " + from_repo + " into " + endpoint_.host +
-                "/" + repo + ": " + RegistryError(r));
+    return FailResponse(r, "mounting " + digest.str() + " from " + from_repo + " into " +
+                               endpoint_.host + "/" + repo + ": " + RegistryError(r));
   }
 
   Status FinishUpload(const std::string& repo, const std::string& location, const Digest& digest,
@@ -465,8 +502,8 @@ class DistributionClient : public RegistryClient,
     put.url = WithQuery(location, "digest=" + digest.str());
     STRATA_ASSIGN(r, Send(put, RepoScope(repo, true)));
     if (r.status != 201 && r.status != 204 && r.status != 200) {
-      return Fail("uploading blob " + digest.str() + " to " + endpoint_.host + "/" + repo + ": " +
-                  RegistryError(r));
+      return FailResponse(r, "uploading blob " + digest.str() + " to " + endpoint_.host + "/" +
+                                 repo + ": " + RegistryError(r));
     }
     return {};
   }
@@ -504,8 +541,8 @@ class DistributionClient : public RegistryClient,
                               std::to_string(offset + filled - 1));
       STRATA_ASSIGN(r, Send(patch, RepoScope(repo, true)));
       if (r.status != 202) {
-        return Fail("uploading a chunk of " + blob.digest.str() + " to " + endpoint_.host + "/" +
-                    repo + ": " + RegistryError(r));
+        return FailResponse(r, "uploading a chunk of " + blob.digest.str() + " to " +
+                                   endpoint_.host + "/" + repo + ": " + RegistryError(r));
       }
       if (auto next = r.headers.Get("Location")) location = Absolute(*next);
       offset += filled;
@@ -526,11 +563,7 @@ class DistributionClient : public RegistryClient,
       if (st) return {};
       if (source.error()) return tl::unexpected(*source.error());  // the bytes, not the network
       last = st.error();
-      if (last.message.find("cannot be re-read") != std::string::npos ||
-          last.message.find("DIGEST_INVALID") != std::string::npos ||
-          last.message.find("unauthorized") != std::string::npos) {
-        break;
-      }
+      if (!WorthRetrying(last)) break;
     }
     return tl::unexpected(last);
   }
@@ -548,7 +581,8 @@ class DistributionClient : public RegistryClient,
     patch.headers.push_back("Content-Type: application/octet-stream");
     STRATA_ASSIGN(r, Send(patch, RepoScope(repo, true)));
     if (r.status != 202) {
-      return Fail("uploading to " + endpoint_.host + "/" + repo + ": " + RegistryError(r));
+      return FailResponse(r,
+                          "uploading to " + endpoint_.host + "/" + repo + ": " + RegistryError(r));
     }
     if (auto next = r.headers.Get("Location")) location = Absolute(*next);
     Descriptor blob{media_type, hashed.Finish(), static_cast<int64_t>(hashed.size())};
@@ -564,7 +598,7 @@ class DistributionClient : public RegistryClient,
       req.url = url;
       STRATA_ASSIGN(r, Send(req, RepoScope(repo, false)));
       if (r.status != 200) {
-        return Fail("tags of " + endpoint_.host + "/" + repo + ": " + RegistryError(r));
+        return FailResponse(r, "tags of " + endpoint_.host + "/" + repo + ": " + RegistryError(r));
       }
       auto j = ParseUntrustedJson(r.body);
       if (!j.is_object()) return Fail("tags of " + endpoint_.host + "/" + repo + ": not JSON");
@@ -675,7 +709,10 @@ class ResumingBlobReader : public Reader {
         STRATA_TRY(client_.Authenticate(challenge, scope));
         continue;
       }
-      if (status == 404) return Fail("blob unknown to " + client_.Endpoint().host + "/" + repo_);
+      if (status == 404) {
+        return Fail(ErrorCode::kNotFound,
+                    "blob unknown to " + client_.Endpoint().host + "/" + repo_);
+      }
       if (status == 200 && received_ > 0) {
         skip_ = received_;  // no Range support: read past what we have
       } else if (status == 206) {
@@ -690,12 +727,12 @@ class ResumingBlobReader : public Reader {
         }
         HttpResponse r{status, (*s)->headers(), body};
         last_status_ = status;
-        return Fail(RegistryError(r));
+        return FailResponse(r, RegistryError(r));
       }
       stream_ = std::move(*s);
       return {};
     }
-    return Fail("unauthorized");
+    return Fail(ErrorCode::kUnauthenticated, "unauthorized");
   }
 
   Result<size_t> Read(char* buffer, size_t size) override {
@@ -706,7 +743,8 @@ class ResumingBlobReader : public Reader {
         auto opened = OpenWithRetries();
         if (!opened) {
           std::string after = last_failure_.empty() ? "" : " (after: " + last_failure_ + ")";
-          return Fail("blob " + blob_.digest.str() + ": " + opened.error().message + after);
+          return Rephrase(opened.error(),
+                          "blob " + blob_.digest.str() + ": " + opened.error().message + after);
         }
       }
       auto n = stream_->Read(buffer, size);
@@ -714,17 +752,20 @@ class ResumingBlobReader : public Reader {
         stream_.reset();
         last_failure_ = n.error().message;
         if (++failures_ >= client_.retry().attempts) {
-          return Fail("blob " + blob_.digest.str() + ": the download broke off after " +
-                      std::to_string(received_) + " of " + std::to_string(blob_.size) +
-                      " bytes: " + n.error().message);
+          return Rephrase(n.error(),
+                          "blob " + blob_.digest.str() + ": the download broke off after " +
+                              std::to_string(received_) + " of " + std::to_string(blob_.size) +
+                              " bytes: " + n.error().message);
         }
         continue;  // resume from received_
       }
       if (*n == 0) {
         stream_.reset();
         if (received_ != static_cast<uint64_t>(blob_.size)) {
-          return Fail("blob " + blob_.digest.str() + " is truncated: the registry sent " +
-                      std::to_string(received_) + " of " + std::to_string(blob_.size) + " bytes");
+          return Fail(ErrorCode::kCorrupt, "blob " + blob_.digest.str() +
+                                               " is truncated: the registry sent " +
+                                               std::to_string(received_) + " of " +
+                                               std::to_string(blob_.size) + " bytes");
         }
         done_ = true;
         return 0;
@@ -738,8 +779,9 @@ class ResumingBlobReader : public Reader {
         if (got == 0) continue;
       }
       if (received_ + got > static_cast<uint64_t>(blob_.size)) {
-        return Fail("blob " + blob_.digest.str() + ": the registry sent more than the " +
-                    std::to_string(blob_.size) + " bytes its descriptor states");
+        return Fail(ErrorCode::kCorrupt,
+                    "blob " + blob_.digest.str() + ": the registry sent more than the " +
+                        std::to_string(blob_.size) + " bytes its descriptor states");
       }
       received_ += got;
       if (progress_) progress_(received_);
@@ -786,8 +828,9 @@ Result<std::unique_ptr<Reader>> DistributionClient::GetBlobFrom(const std::strin
                                                                 uint64_t offset,
                                                                 const ByteProgressFn& progress) {
   if (offset > static_cast<uint64_t>(blob.size)) {
-    return Fail("blob " + blob.digest.str() + ": cannot start at byte " + std::to_string(offset) +
-                " of " + std::to_string(blob.size));
+    return Fail(ErrorCode::kInvalidArgument,
+                "blob " + blob.digest.str() + ": cannot start at byte " + std::to_string(offset) +
+                    " of " + std::to_string(blob.size));
   }
   auto reader = std::make_unique<ResumingBlobReader>(*this, repo, blob, progress);
   reader->StartAt(offset);
@@ -804,8 +847,8 @@ Result<std::unique_ptr<Reader>> RegistryClient::GetBlobFrom(const std::string& r
   while (offset > 0) {
     STRATA_ASSIGN(n, reader->Read(skip.data(), std::min<uint64_t>(offset, skip.size())));
     if (n == 0)
-      return Fail("blob " + blob.digest.str() + " is shorter than " + std::to_string(offset) +
-                  " bytes");
+      return Fail(ErrorCode::kCorrupt, "blob " + blob.digest.str() + " is shorter than " +
+                                           std::to_string(offset) + " bytes");
     offset -= n;
   }
   return reader;

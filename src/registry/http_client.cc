@@ -66,6 +66,21 @@ struct HttpStream::Transfer {
     }
   }
 
+  // What kind of failure the transfer's end was: a network one is transient, except a
+  // certificate that does not verify (retrying cannot help); an error of the request body's
+  // reader keeps its own kind.
+  Error TransferError() const {
+    Error e{ErrorText(), ErrorCode::kUnavailable};
+    if (body_error && (result == CURLE_ABORTED_BY_CALLBACK || result == CURLE_READ_ERROR)) {
+      e.code = body_error->code;
+    } else if (result == CURLE_PEER_FAILED_VERIFICATION || result == CURLE_SSL_CACERT_BADFILE ||
+               result == CURLE_SSL_CERTPROBLEM) {
+      e.code = ErrorCode::kUnknown;
+    }
+    e.tls_handshake = result == CURLE_SSL_CONNECT_ERROR;
+    return e;
+  }
+
   std::string ErrorText() const {
     std::string text = errbuf[0] != '\0' ? std::string(errbuf) : curl_easy_strerror(result);
     if (body_error) text += " (" + body_error->message + ")";
@@ -193,10 +208,6 @@ void HttpClient::ReturnHandle(void* handle) {
   }
 }
 
-bool HttpClient::IsTlsFailure(const Error& error) {
-  return error.message.find("[tls]") != std::string::npos;
-}
-
 Result<std::unique_ptr<HttpStream>> HttpClient::Stream(const HttpRequest& request) {
   auto t = std::make_unique<HttpStream::Transfer>();
   t->client = this;
@@ -264,9 +275,7 @@ Result<std::unique_ptr<HttpStream>> HttpClient::Stream(const HttpRequest& reques
   while (!t->headers_done && !t->finished && !CancelRequested()) t->Pump();
   if (!t->headers_done && !t->finished) return tl::unexpected(CancelledError());
   if (t->finished && t->result != CURLE_OK && !t->headers_done) {
-    std::string text = t->ErrorText();
-    const bool tls = t->result == CURLE_SSL_CONNECT_ERROR;
-    return Fail(text + (tls ? " [tls]" : ""));
+    return tl::unexpected(t->TransferError());
   }
   std::unique_ptr<HttpStream> stream(new HttpStream(std::move(t)));
   return stream;
@@ -301,7 +310,7 @@ Result<size_t> HttpStream::Read(char* buffer, size_t size) {
     return n;
   }
   if (!t.finished) return tl::unexpected(CancelledError());  // Ctrl-C: stop waiting
-  if (t.result != CURLE_OK) return Fail(t.ErrorText());
+  if (t.result != CURLE_OK) return tl::unexpected(t.TransferError());
   return 0;
 }
 

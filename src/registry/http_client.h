@@ -81,14 +81,13 @@ class HttpClient {
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
-  // Failure means no HTTP response (connection, TLS, timeout); the message says which. Bodies
-  // over max_body fail rather than being cut.
+  // Failure means no HTTP response (connection, TLS, timeout); the message says which. A
+  // network failure is kUnavailable, with tls_handshake set when the TLS handshake failed (a
+  // plain-http server on the port); a certificate that does not verify is kUnknown. Bodies over
+  // max_body fail rather than being cut.
   Result<HttpResponse> Do(const HttpRequest& request, uint64_t max_body = 4 << 20);
   // Returns once the status line and headers are in; the body is read from the stream.
   Result<std::unique_ptr<HttpStream>> Stream(const HttpRequest& request);
-
-  // Whether a Do/Stream failure was a TLS handshake failure (a plain-http server on the port).
-  static bool IsTlsFailure(const Error& error);
 
   // The pool of curl easy handles (keeps connections open between requests).
   void* TakeHandle();

@@ -36,7 +36,8 @@ class CancellableReader : public Reader {
       : source_(source), cancelled_(cancelled) {}
   Result<size_t> Read(char* buffer, size_t size) override {
     if (CancelRequested()) return Failed(CancelledError());
-    if (cancelled_.load(std::memory_order_relaxed)) return Failed(Error{"cancelled"});
+    if (cancelled_.load(std::memory_order_relaxed))
+      return Failed(Error{"cancelled", ErrorCode::kCancelled});
     auto n = source_.Read(buffer, size);
     if (!n) failed_ = true;
     return n;
@@ -198,9 +199,10 @@ Status DownloadLayers(Store& store, const PullSource& source, std::vector<LayerJ
     if (!staged) return Wrap("layer " + job.blob.digest.str(), staged.error());
     if (staged->layer.diff_id != job.diff_id) {
       if (!staged->layer.unpacked_dir.empty()) (void)RemoveAll(staged->layer.unpacked_dir);
-      return Fail("invalid diffID for layer " + std::to_string(job.index) + " (blob " +
-                  job.blob.digest.str() + "): the config expects " + job.diff_id.str() +
-                  " but the layer hashes to " + staged->layer.diff_id.str());
+      return Fail(ErrorCode::kCorrupt,
+                  "invalid diffID for layer " + std::to_string(job.index) + " (blob " +
+                      job.blob.digest.str() + "): the config expects " + job.diff_id.str() +
+                      " but the layer hashes to " + staged->layer.diff_id.str());
     }
     DebugLog("layer " + id + ": verified, " + std::to_string(staged->layer.tar_size) +
              " bytes uncompressed" + (options.unpack ? ", unpacked" : ""));

@@ -255,6 +255,7 @@ TEST_F(ImagePullTest, CancelStopsThePullAndLeavesNothingVisible) {
   ASSERT_FALSE(pulled);
   EXPECT_NE(pulled.error().message.find("cancelled by SIGINT"), std::string::npos)
       << pulled.error().message;
+  EXPECT_EQ(pulled.error().code, ErrorCode::kCancelled);  // exit 130, not 1
   EXPECT_FALSE(ResolveImage(*store_, "127.0.0.1:5000/team/app:v1"));
   for (const std::string& f : Files()) {
     EXPECT_EQ(f.find("layers/"), std::string::npos) << f;

@@ -178,7 +178,7 @@ Result<std::optional<std::pair<ManifestBlob, ImageManifest>>> ReusableManifest(
 Status RunTasks(PushContext& ctx, std::vector<BlobTask>& tasks) {
   auto push = [&](size_t i) -> Status {
     auto st = ctx.PushLayer(tasks[i]);
-    if (!st) return Fail("layer " + tasks[i].id + ": " + st.error().message);
+    if (!st) return Wrap("layer " + tasks[i].id, st.error());
     return {};
   };
   return RunParallel(tasks.size(), ctx.options.max_concurrent_uploads, push, ctx.cancelled);

@@ -77,19 +77,22 @@ Result<Reference> RegistryAccess::ResolveForPull(std::string_view text) {
     names += "\n  " + r.String();
   }
   if (found.empty()) {
-    return Fail("short name \"" + std::string(text) + "\" was not found in any search registry (" +
-                resolution.reason + "):" + misses);
+    return Fail(ErrorCode::kNotFound, "short name \"" + std::string(text) +
+                                          "\" was not found in any search registry (" +
+                                          resolution.reason + "):" + misses);
   }
-  return Fail("short name \"" + std::string(text) +
-              "\" is ambiguous: it exists in several search registries (" + resolution.reason +
-              "); use a fully qualified name or add an alias:" + names);
+  return Fail(ErrorCode::kInvalidArgument,
+              "short name \"" + std::string(text) +
+                  "\" is ambiguous: it exists in several search registries (" + resolution.reason +
+                  "); use a fully qualified name or add an alias:" + names);
 }
 
 Result<Reference> RegistryAccess::ResolveForPush(std::string_view text) {
   STRATA_ASSIGN(resolution, policy_.Resolve(text));
   if (resolution.search) {
-    return Fail("short name \"" + std::string(text) + "\" could mean several registries (" +
-                resolution.reason + "); name the registry to push to");
+    return Fail(ErrorCode::kInvalidArgument,
+                "short name \"" + std::string(text) + "\" could mean several registries (" +
+                    resolution.reason + "); name the registry to push to");
   }
   return resolution.candidates.front();
 }

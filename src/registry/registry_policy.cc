@@ -68,14 +68,16 @@ class PolicyParser {
   Result<std::vector<std::string>> SearchRegistries(const toml::node& node,
                                                     const std::string& where) {
     const toml::array* array = node.as_array();
-    if (array == nullptr) return Fail(where + " must be an array of registry hosts");
+    if (array == nullptr)
+      return Fail(ErrorCode::kInvalidArgument, where + " must be an array of registry hosts");
     std::vector<std::string> out;
     for (const toml::node& entry : *array) {
       const std::string at = Position(source_, entry.source()) + ": unqualified-search-registries";
       STRATA_ASSIGN(host, String(entry, at));
       if (!IsRegistryHost(host)) {
-        return Fail(at + ": \"" + host +
-                    "\" is not a registry host (like \"quay.io\" or \"127.0.0.1:5000\")");
+        return Fail(ErrorCode::kInvalidArgument,
+                    at + ": \"" + host +
+                        "\" is not a registry host (like \"quay.io\" or \"127.0.0.1:5000\")");
       }
       out.push_back(NormalizeHubHost(host));
     }
@@ -85,19 +87,22 @@ class PolicyParser {
   Result<std::map<std::string, std::string>> Aliases(const toml::node& node,
                                                      const std::string& where) {
     const toml::table* table = node.as_table();
-    if (table == nullptr) return Fail(where + " must be a table ([aliases])");
+    if (table == nullptr)
+      return Fail(ErrorCode::kInvalidArgument, where + " must be a table ([aliases])");
     std::map<std::string, std::string> out;
     for (const auto& [key, value] : *table) {
       const std::string name(key.str());
       const std::string at = Position(source_, key.source()) + ": aliases.\"" + name + "\"";
       STRATA_ASSIGN(target, String(value, at));
       if (!ParseName(name) || IsQualifiedName(name)) {
-        return Fail(at + ": an alias must be a short name (like \"myapp\" or \"team/myapp\")");
+        return Fail(ErrorCode::kInvalidArgument,
+                    at + ": an alias must be a short name (like \"myapp\" or \"team/myapp\")");
       }
       if (!ParseName(target) || !IsQualifiedName(target)) {
-        return Fail(at + ": the alias target \"" + target +
-                    "\" must be a fully qualified repository without tag or digest (like "
-                    "\"quay.io/team/myapp\")");
+        return Fail(ErrorCode::kInvalidArgument,
+                    at + ": the alias target \"" + target +
+                        "\" must be a fully qualified repository without tag or digest (like "
+                        "\"quay.io/team/myapp\")");
       }
       auto normalized = ParseNormalizedNamed(target);
       if (!normalized) return Wrap(at + ": \"" + target + "\"", normalized.error());
@@ -109,19 +114,22 @@ class PolicyParser {
   Result<std::vector<RegistryRule>> Registries(const toml::node& node, const std::string& where) {
     const toml::array* array = node.as_array();
     if (array == nullptr) {
-      return Fail(where + " must be an array of tables: write [[registry]], not [registry]");
+      return Fail(ErrorCode::kInvalidArgument,
+                  where + " must be an array of tables: write [[registry]], not [registry]");
     }
     std::vector<RegistryRule> rules;
     for (const toml::node& entry : *array) {
       const toml::table* table = entry.as_table();
       const std::string at = Position(source_, entry.source()) + ": [[registry]]";
-      if (table == nullptr) return Fail(at + " entries must be tables");
+      if (table == nullptr)
+        return Fail(ErrorCode::kInvalidArgument, at + " entries must be tables");
       STRATA_ASSIGN(rule, Registry(*table, at));
       for (const RegistryRule& other : rules) {
         if (other.prefix == rule.prefix) {
-          return Fail(at + ": prefix \"" + rule.prefix +
-                      "\" is already used by the [[registry]] at " + other.origin +
-                      " (which one applies would be a guess)");
+          return Fail(ErrorCode::kInvalidArgument,
+                      at + ": prefix \"" + rule.prefix +
+                          "\" is already used by the [[registry]] at " + other.origin +
+                          " (which one applies would be a guess)");
         }
       }
       rules.push_back(std::move(rule));
@@ -132,11 +140,11 @@ class PolicyParser {
  private:
   Result<std::string> String(const toml::node& node, const std::string& where) {
     if (auto s = node.value<std::string>()) return *s;
-    return Fail(where + " must be a string");
+    return Fail(ErrorCode::kInvalidArgument, where + " must be a string");
   }
   Result<bool> Bool(const toml::node& node, const std::string& where) {
     if (auto b = node.value<bool>()) return *b;
-    return Fail(where + " must be true or false");
+    return Fail(ErrorCode::kInvalidArgument, where + " must be true or false");
   }
 
   Result<RegistryRule> Registry(const toml::table& table, const std::string& at) {
@@ -152,7 +160,8 @@ class PolicyParser {
       } else if (name == "location") {
         STRATA_ASSIGN(s, String(value, where));
         if (!IsValidLocation(s)) {
-          return Fail(where + ": \"" + s + "\" is not host[:port][/path]");
+          return Fail(ErrorCode::kInvalidArgument,
+                      where + ": \"" + s + "\" is not host[:port][/path]");
         }
         rule.location = s;
       } else if (name == "insecure") {
@@ -166,58 +175,68 @@ class PolicyParser {
         rule.mirror_by_digest_only = b;
       } else if (name == "ca-file" || name == "cert-file" || name == "key-file") {
         STRATA_ASSIGN(s, String(value, where));
-        if (s.empty()) return Fail(where + " must not be empty");
+        if (s.empty()) return Fail(ErrorCode::kInvalidArgument, where + " must not be empty");
         (name == "ca-file"     ? rule.ca_file
          : name == "cert-file" ? rule.cert_file
                                : rule.key_file) = s;
       } else if (name == "mirror") {
         const toml::array* mirrors = value.as_array();
         if (mirrors == nullptr) {
-          return Fail(where + " must be an array of tables: write [[registry.mirror]]");
+          return Fail(ErrorCode::kInvalidArgument,
+                      where + " must be an array of tables: write [[registry.mirror]]");
         }
         for (const toml::node& m : *mirrors) {
           const toml::table* mt = m.as_table();
-          if (mt == nullptr) return Fail(where + " entries must be tables");
+          if (mt == nullptr)
+            return Fail(ErrorCode::kInvalidArgument, where + " entries must be tables");
           STRATA_ASSIGN(mirror, Mirror(*mt, Position(source_, m.source()) + ": [[registry.mirror]]",
                                        &explicit_mirror_use));
           rule.mirrors.push_back(std::move(mirror));
         }
       } else {
-        return Fail(where +
-                    ": unknown key (known: prefix, location, insecure, blocked, "
-                    "mirror-by-digest-only, ca-file, cert-file, key-file, mirror)");
+        return Fail(ErrorCode::kInvalidArgument,
+                    where +
+                        ": unknown key (known: prefix, location, insecure, blocked, "
+                        "mirror-by-digest-only, ca-file, cert-file, key-file, mirror)");
       }
     }
     // As in registries.conf, a rule without a prefix is about its location.
     if (rule.prefix.empty()) rule.prefix = rule.location;
-    if (rule.prefix.empty()) return Fail(at + " needs a prefix (or a location)");
+    if (rule.prefix.empty())
+      return Fail(ErrorCode::kInvalidArgument, at + " needs a prefix (or a location)");
     if (IsWildcard(rule.prefix)) {
       const std::string domain = rule.prefix.substr(2);
       if (!IsValidDomain(domain) || domain.find_first_of(":/") != std::string::npos) {
-        return Fail(at + ": prefix \"" + rule.prefix +
-                    "\": a wildcard prefix is \"*.\" followed by a DNS name, like "
-                    "\"*.example.com\"");
+        return Fail(ErrorCode::kInvalidArgument,
+                    at + ": prefix \"" + rule.prefix +
+                        "\": a wildcard prefix is \"*.\" followed by a DNS name, like "
+                        "\"*.example.com\"");
       }
       if (!rule.location.empty()) {
-        return Fail(at + ": prefix \"" + rule.prefix +
-                    "\": a wildcard prefix cannot have a location (what would it rewrite?)");
+        return Fail(ErrorCode::kInvalidArgument,
+                    at + ": prefix \"" + rule.prefix +
+                        "\": a wildcard prefix cannot have a location (what would it rewrite?)");
       }
     } else {
       auto [host, path] = SplitLocation(rule.prefix);
       if (!IsRegistryHost(host) || (!path.empty() && !IsValidPath(path))) {
-        return Fail(at + ": prefix \"" + rule.prefix +
-                    "\" does not start with a registry host (like \"docker.io\", "
-                    "\"quay.io/team\" or \"*.example.com\"), so no name could match it");
+        return Fail(ErrorCode::kInvalidArgument,
+                    at + ": prefix \"" + rule.prefix +
+                        "\" does not start with a registry host (like \"docker.io\", "
+                        "\"quay.io/team\" or \"*.example.com\"), so no name could match it");
       }
       rule.prefix = path.empty() ? NormalizeHubHost(host) : NormalizeHubHost(host) + "/" + path;
     }
     if (rule.cert_file.empty() != rule.key_file.empty()) {
-      return Fail(at + " (prefix \"" + rule.prefix +
-                  "\"): cert-file and key-file go together (a client certificate needs its key)");
+      return Fail(
+          ErrorCode::kInvalidArgument,
+          at + " (prefix \"" + rule.prefix +
+              "\"): cert-file and key-file go together (a client certificate needs its key)");
     }
     if (rule.mirror_by_digest_only && explicit_mirror_use) {
-      return Fail(at + " (prefix \"" + rule.prefix +
-                  "\"): mirror-by-digest-only conflicts with a mirror's pull-from-mirror");
+      return Fail(ErrorCode::kInvalidArgument,
+                  at + " (prefix \"" + rule.prefix +
+                      "\"): mirror-by-digest-only conflicts with a mirror's pull-from-mirror");
     }
     return rule;
   }
@@ -229,7 +248,9 @@ class PolicyParser {
       const std::string where = Position(source_, key.source()) + ": registry.mirror." + name;
       if (name == "location") {
         STRATA_ASSIGN(s, String(value, where));
-        if (!IsValidLocation(s)) return Fail(where + ": \"" + s + "\" is not host[:port][/path]");
+        if (!IsValidLocation(s))
+          return Fail(ErrorCode::kInvalidArgument,
+                      where + ": \"" + s + "\" is not host[:port][/path]");
         mirror.location = s;
       } else if (name == "insecure") {
         STRATA_ASSIGN(b, Bool(value, where));
@@ -243,14 +264,16 @@ class PolicyParser {
         } else if (s == "tag-only") {
           mirror.use = MirrorUse::kTagOnly;
         } else {
-          return Fail(where + ": \"" + s + "\" is not one of all, digest-only, tag-only");
+          return Fail(ErrorCode::kInvalidArgument,
+                      where + ": \"" + s + "\" is not one of all, digest-only, tag-only");
         }
         *explicit_use = true;
       } else {
-        return Fail(where + ": unknown key (known: location, insecure, pull-from-mirror)");
+        return Fail(ErrorCode::kInvalidArgument,
+                    where + ": unknown key (known: location, insecure, pull-from-mirror)");
       }
     }
-    if (mirror.location.empty()) return Fail(at + " needs a location");
+    if (mirror.location.empty()) return Fail(ErrorCode::kInvalidArgument, at + " needs a location");
     return mirror;
   }
 
@@ -259,7 +282,8 @@ class PolicyParser {
 
 template <typename Error>
 tl::unexpected<strata::Error> ParseFailure(const std::string& source, const Error& e) {
-  return Fail(Position(source, e.source()) + ": " + std::string(e.description()));
+  return Fail(ErrorCode::kInvalidArgument,
+              Position(source, e.source()) + ": " + std::string(e.description()));
 }
 
 }  // namespace
@@ -340,8 +364,9 @@ Result<RegistryPolicy> RegistryPolicy::Parse(std::string_view text, const std::s
       STRATA_ASSIGN(rules, parser.Registries(node, where));
       policy.rules_ = std::move(rules);
     } else {
-      return Fail(where +
-                  ": unknown key (known: unqualified-search-registries, aliases, registry)");
+      return Fail(
+          ErrorCode::kInvalidArgument,
+          where + ": unknown key (known: unqualified-search-registries, aliases, registry)");
     }
   }
   return policy;
@@ -372,8 +397,9 @@ const RegistryRule* RegistryPolicy::MatchingRule(const Reference& name) const {
 Status RegistryPolicy::CheckAllowed(const Reference& name) const {
   const RegistryRule* rule = MatchingRule(name);
   if (rule != nullptr && rule->blocked) {
-    return Fail("registry " + name.domain() + " is blocked: " + name.Name() +
-                " matches the blocked prefix \"" + rule->prefix + "\" in " + rule->origin);
+    return Fail(ErrorCode::kDenied, "registry " + name.domain() + " is blocked: " + name.Name() +
+                                        " matches the blocked prefix \"" + rule->prefix + "\" in " +
+                                        rule->origin);
   }
   return {};
 }
@@ -427,8 +453,9 @@ Result<RegistryPolicy::Resolution> RegistryPolicy::Resolve(std::string_view text
     searched += (searched.empty() ? "" : ", ") + registry;
   }
   if (out.candidates.empty()) {
-    return Fail("short name \"" + std::string(text) + "\": every search registry in " + source_ +
-                " blocks it ([" + skipped + "])");
+    return Fail(ErrorCode::kDenied, "short name \"" + std::string(text) +
+                                        "\": every search registry in " + source_ +
+                                        " blocks it ([" + skipped + "])");
   }
   out.search = out.candidates.size() > 1;
   out.reason = "short name: search registries [" + searched + "] from " + source_;
@@ -448,8 +475,9 @@ Result<std::pair<std::string, std::string>> Rewrite(const RegistryRule& rule,
                                     : location + name.Name().substr(rule.prefix.size());
   auto [host, repository] = SplitLocation(rewritten);
   if (repository.empty()) {
-    return Fail(name.Name() + ": location \"" + location + "\" of the [[registry]] at " +
-                rule.origin + " leaves no repository path (give the location a path)");
+    return Fail(ErrorCode::kInvalidArgument,
+                name.Name() + ": location \"" + location + "\" of the [[registry]] at " +
+                    rule.origin + " leaves no repository path (give the location a path)");
   }
   return std::make_pair(host, repository);
 }

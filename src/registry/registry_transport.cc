@@ -14,7 +14,8 @@ Result<ManifestBlob> GetListedManifest(RegistryClient& client, const std::string
                 " bytes, the index states " + std::to_string(d.size));
   }
   if (d.digest.algorithm() == DigestAlgorithm::kSha256 && manifest.digest() != d.digest) {
-    return Fail("manifest " + d.digest.str() + " hashes to " + manifest.digest().str());
+    return Fail(ErrorCode::kCorrupt,
+                "manifest " + d.digest.str() + " hashes to " + manifest.digest().str());
   }
   return manifest;
 }

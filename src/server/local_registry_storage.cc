@@ -184,7 +184,10 @@ Result<std::optional<uint64_t>> LocalRegistryStorage::BlobSize(const Digest& dig
 
 Result<BlobFile> LocalRegistryStorage::OpenBlob(const Digest& digest) {
   UniqueFd fd(::open(store_.content().BlobPath(digest).c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return Fail(Errno("blob " + digest.str()));
+  if (!fd) {
+    const ErrorCode code = errno == ENOENT ? ErrorCode::kNotFound : ErrorCode::kUnknown;
+    return Fail(code, Errno("blob " + digest.str()));
+  }
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return Fail(Errno("blob " + digest.str()));
   return BlobFile{std::move(fd), static_cast<uint64_t>(st.st_size)};
@@ -243,7 +246,8 @@ Status LocalRegistryStorage::CommitUpload(Upload& upload, const Digest& digest) 
   if (!synced || actual != digest) {
     ::unlink(local.path().c_str());
     if (!synced) return synced;
-    return Fail("digest mismatch: the upload hashes to " + actual.str() + ", not " + digest.str());
+    return Fail(ErrorCode::kCorrupt,
+                "digest mismatch: the upload hashes to " + actual.str() + ", not " + digest.str());
   }
   // Shared store lock: strata gc (exclusive) cannot remove the blob between its arrival and
   // the link that keeps it alive.
@@ -335,7 +339,8 @@ Status LocalRegistryStorage::PutManifest(const std::string& repository, const Ma
   STRATA_ASSIGN(store_lock, store_.LockShared());
   STRATA_ASSIGN(stored, store_.content().Put(bytes));
   if (stored != info.digest) {
-    return Fail("manifest digest " + info.digest.str() + " does not match its bytes");
+    return Fail(ErrorCode::kCorrupt,
+                "manifest digest " + info.digest.str() + " does not match its bytes");
   }
   std::lock_guard<std::mutex> lock(db_mu_);
   Database& db = db_;

@@ -428,7 +428,10 @@ Dispatch RegistryApi::Blob(Request& request, const std::string& name,
     blob.size = **size;
   } else {
     auto opened = storage_.OpenBlob(*digest);
-    if (!opened) return Err(404, "BLOB_UNKNOWN", "blob unknown to registry", digest->str());
+    if (!opened && IsNotFound(opened.error())) {
+      return Err(404, "BLOB_UNKNOWN", "blob unknown to registry", digest->str());
+    }
+    if (!opened) return Internal(opened.error());  // as HEAD's stat: not "unknown", unreadable
     blob = std::move(*opened);
   }
   Response r;

@@ -230,6 +230,24 @@ TEST_F(RegistryServerTest, MonolithicUploadThenGetHeadAndRanges) {
   EXPECT_EQ(c.Do("GET", "/v2/lib/app/blobs/sha256:abc").ErrorCode(), "DIGEST_INVALID");
 }
 
+// A GET of a linked blob whose file is gone is a 404 (the storage says not found); one whose
+// file cannot be opened for another reason is the server's failure, a 500, as HEAD's stat is.
+TEST_F(RegistryServerTest, ABlobThatCannotBeOpenedIsUnknownOnlyWhenItIsNotThere) {
+  RawClient c(port_);
+  std::string digest = PutBlob(c, "lib/app", "some bytes");
+  const std::string path = store_->content().BlobPath(*Digest::Parse(digest));
+  ASSERT_EQ(::unlink(path.c_str()), 0);
+  Reply gone = c.Do("GET", "/v2/lib/app/blobs/" + digest);
+  EXPECT_EQ(gone.status, 404);
+  EXPECT_EQ(gone.ErrorCode(), "BLOB_UNKNOWN");
+  ASSERT_EQ(::symlink(path.c_str(), path.c_str()), 0);  // ELOOP, even for root
+  Reply broken = c.Do("GET", "/v2/lib/app/blobs/" + digest);
+  EXPECT_EQ(broken.status, 500);
+  EXPECT_EQ(broken.ErrorCode(), "UNKNOWN");
+  EXPECT_EQ(c.Do("HEAD", "/v2/lib/app/blobs/" + digest).status, 500);
+  ASSERT_EQ(::unlink(path.c_str()), 0);
+}
+
 TEST_F(RegistryServerTest, AWrongDigestLeavesNothingVisible) {
   RawClient c(port_);
   std::string claimed = Digest::Sha256Of("something else").str();

@@ -57,6 +57,7 @@ class RegistryStorage {
 
   // Blobs.
   virtual Result<std::optional<uint64_t>> BlobSize(const Digest& digest) = 0;
+  // A blob that is not there fails with kNotFound (a 404); another failure is the server's.
   virtual Result<BlobFile> OpenBlob(const Digest& digest) = 0;
 
   // Uploads.

@@ -220,7 +220,7 @@ Result<DeleteReport> RemoveImage(Store& store, const std::string& name, bool for
   Metadata& md = store.metadata();
   STRATA_ASSIGN(id, ResolveImage(store, name));
   STRATA_ASSIGN(record, md.GetImage(id));
-  if (!record) return Fail("No such image: " + name);
+  if (!record) return Fail(ErrorCode::kNotFound, "No such image: " + name);
   STRATA_ASSIGN(refs, md.RefsForImage(id));
   STRATA_ASSIGN(children, md.Children(id));
 
@@ -261,12 +261,14 @@ Result<DeleteReport> RemoveImage(Store& store, const std::string& name, bool for
     // By ID: docker checks for children first, then (unless forced) for references other than
     // one tag and digests of its repository (isSingleReference).
     if (!children.empty()) {
-      return Fail("conflict: unable to delete " + id.short_id() +
-                  " (cannot be forced) - image has dependent child images");
+      return Fail(ErrorCode::kConflict,
+                  "conflict: unable to delete " + id.short_id() +
+                      " (cannot be forced) - image has dependent child images");
     }
     if (!force && !IsSingleReference(refs)) {
-      return Fail("conflict: unable to delete " + id.short_id() +
-                  " (must be forced) - image is referenced in multiple repositories");
+      return Fail(ErrorCode::kConflict,
+                  "conflict: unable to delete " + id.short_id() +
+                      " (must be forced) - image is referenced in multiple repositories");
     }
   }
   STRATA_TRY(DeleteImageRecord(md, id, report));

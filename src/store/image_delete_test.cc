@@ -166,5 +166,36 @@ TEST_F(PruneTest, RmiPrunesUntaggedParentsUnlessNoPrune) {
   EXPECT_TRUE(Has(*pruned, "Deleted: " + parent.str()));
 }
 
+// Callers decide on the kind, not on the words: a lookup that finds nothing is not-found, a name
+// that is no reference is invalid, and what rmi refuses for docker's reasons is a conflict.
+TEST_F(PruneTest, LookupAndRmiFailuresCarryTheirKind) {
+  auto missing = ResolveImage(*store_, "x/nothing:here");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(missing.error().message, "No such image: x/nothing:here");
+  auto missing_id = ResolveImage(*store_, Digest::Sha256Of("none").str());
+  ASSERT_FALSE(missing_id);
+  EXPECT_EQ(missing_id.error().code, ErrorCode::kNotFound);
+  auto invalid = ResolveImage(*store_, "Not A Reference!");
+  ASSERT_FALSE(invalid);
+  EXPECT_EQ(invalid.error().code, ErrorCode::kInvalidArgument);
+  auto rmi_missing = RemoveImage(*store_, "x/nothing:here", /*force=*/false);
+  ASSERT_FALSE(rmi_missing);
+  EXPECT_EQ(rmi_missing.error().code, ErrorCode::kNotFound);
+
+  std::string l0 = Layer("p", 100), l1 = Layer("c", 10);
+  Digest parent = Add({.layers = {l0}, .tags = {"x/parent:1", "y/other:1"}});
+  auto shared = RemoveImage(*store_, parent.str(), /*force=*/false);
+  ASSERT_FALSE(shared);
+  EXPECT_EQ(shared.error().code, ErrorCode::kConflict);
+  EXPECT_NE(shared.error().message.find("referenced in multiple repositories"), std::string::npos);
+  Add({.layers = {l0, l1}, .parent = parent, .tags = {"x/child:1"}});
+  auto with_child = RemoveImage(*store_, parent.str(), /*force=*/true);
+  ASSERT_FALSE(with_child);
+  EXPECT_EQ(with_child.error().code, ErrorCode::kConflict);
+  EXPECT_NE(with_child.error().message.find("dependent child images"), std::string::npos);
+  EXPECT_TRUE(Exists(parent));
+}
+
 }  // namespace
 }  // namespace strata

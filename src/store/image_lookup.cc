@@ -23,7 +23,7 @@ Result<Digest> ResolveImage(Store& store, std::string_view text) {
     if (const Digest* id = std::get_if<Digest>(&*any)) {
       STRATA_ASSIGN(image, md.GetImage(*id));
       if (image) return image->id;
-      return Fail("No such image: " + std::string(text));
+      return Fail(ErrorCode::kNotFound, "No such image: " + std::string(text));
     }
     const Reference& ref = std::get<Reference>(*any);
     STRATA_ASSIGN(found, md.GetRef(TagNameOnly(ref).String()));
@@ -35,12 +35,13 @@ Result<Digest> ResolveImage(Store& store, std::string_view text) {
     STRATA_ASSIGN(matches, md.FindImagesByPrefix(std::string(prefix)));
     if (matches.size() == 1) return matches[0];
     if (matches.size() > 1) {
-      return Fail("image ID prefix " + quoted + " is ambiguous: it matches " +
-                  std::to_string(matches.size()) + " images");
+      return Fail(ErrorCode::kInvalidArgument, "image ID prefix " + quoted +
+                                                   " is ambiguous: it matches " +
+                                                   std::to_string(matches.size()) + " images");
     }
   }
   if (!any) return tl::unexpected(any.error());
-  return Fail("No such image: " + std::string(text));
+  return Fail(ErrorCode::kNotFound, "No such image: " + std::string(text));
 }
 
 Result<ImageConfig> LoadImageConfig(Store& store, const Digest& id) {

@@ -24,7 +24,8 @@ Result<int64_t> ChainSize(Metadata& md, const std::optional<Digest>& top) {
   for (int depth = 0; chain; ++depth) {
     if (depth > 1000) return Fail("layer chain of " + top->str() + " loops");
     STRATA_ASSIGN(layer, md.GetLayer(*chain));
-    if (!layer) return Fail("layer " + chain->str() + " is missing from the store");
+    if (!layer)
+      return Fail(ErrorCode::kCorrupt, "layer " + chain->str() + " is missing from the store");
     total += layer->size;
     chain = layer->parent;
   }
@@ -46,7 +47,9 @@ Result<std::vector<HistoryRow>> ImageHistory(Store& store, const Digest& id) {
     if (!h.empty_layer) {
       if (layer >= diff_ids.size()) return Fail("too many non-empty layers in History section");
       STRATA_ASSIGN(record, md.GetLayer(chains[layer]));
-      if (!record) return Fail("layer " + chains[layer].str() + " is missing from the store");
+      if (!record)
+        return Fail(ErrorCode::kCorrupt,
+                    "layer " + chains[layer].str() + " is missing from the store");
       row.size = record->size;
       ++layer;
     }
@@ -113,7 +116,7 @@ Result<std::vector<ImageSummary>> ListImages(Store& store) {
 Result<nlohmann::ordered_json> InspectImage(Store& store, const Digest& id) {
   Metadata& md = store.metadata();
   STRATA_ASSIGN(record, md.GetImage(id));
-  if (!record) return Fail("No such image: " + id.str());
+  if (!record) return Fail(ErrorCode::kNotFound, "No such image: " + id.str());
   STRATA_ASSIGN(config, LoadImageConfig(store, id));
   STRATA_ASSIGN(refs, md.RefsForImage(id));
   nlohmann::ordered_json tags = nlohmann::ordered_json::array();

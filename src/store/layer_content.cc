@@ -19,16 +19,19 @@ class VerifiedLayerReader : public Reader {
       : file_(std::move(file)), blob_(*file_), source_(source) {}
   Status Init() {
     auto plain = AutoDecompress(blob_);
-    if (!plain)
-      return Fail(DamagedLayer(source_.diff_id, *source_.compressed,
-                               "cannot be read: " + plain.error().message));
+    if (!plain) {
+      // Damaged, unless reading the blob failed for a reason of its own (a cancellation).
+      const ErrorCode code = blob_.failed ? plain.error().code : ErrorCode::kCorrupt;
+      return Fail(code, DamagedLayer(source_.diff_id, *source_.compressed,
+                                     "cannot be read: " + plain.error().message));
+    }
     plain_ = std::move(*plain);
     return {};
   }
   Result<size_t> Read(char* buffer, size_t size) override {
     if (checked_) return 0;
     auto n = plain_->Read(buffer, size);
-    if (!n) return Fail(Explain(n.error().message));
+    if (!n) return Explain(n.error());
     read_ += *n;
     hasher_.Update(buffer, *n);
     if (*n > 0 && (source_.tar_size < 0 || read_ < static_cast<uint64_t>(source_.tar_size))) {
@@ -55,27 +58,30 @@ class VerifiedLayerReader : public Reader {
     Reader& file_;
   };
 
-  std::string Explain(const std::string& message) const {
-    if (blob_.failed) return "layer " + source_.diff_id.str() + ": " + message;
-    return DamagedLayer(source_.diff_id, *source_.compressed, "cannot be decompressed: " + message);
+  // A failure of the blob keeps its kind (corrupt, cancelled); one of decompressing is corrupt.
+  tl::unexpected<Error> Explain(const Error& cause) const {
+    if (blob_.failed) return Wrap("layer " + source_.diff_id.str(), cause);
+    return Fail(ErrorCode::kCorrupt, DamagedLayer(source_.diff_id, *source_.compressed,
+                                                  "cannot be decompressed: " + cause.message));
   }
   Status Check() {
     checked_ = true;
     auto rest = Drain(*plain_);  // to the end of the compressed stream
-    if (!rest) return Fail(Explain(rest.error().message));
+    if (!rest) return Explain(rest.error());
     auto tail = Drain(blob_);  // to the end of the blob, which checks its own digest
-    if (!tail) return Fail(Explain(tail.error().message));
+    if (!tail) return Explain(tail.error());
     if (*rest > 0) {
-      return Fail(DamagedLayer(
-          source_.diff_id, *source_.compressed,
-          "decompresses to more than the " + std::to_string(source_.tar_size) + " bytes recorded"));
+      return Fail(ErrorCode::kCorrupt,
+                  DamagedLayer(source_.diff_id, *source_.compressed,
+                               "decompresses to more than the " + std::to_string(source_.tar_size) +
+                                   " bytes recorded"));
     }
     Digest got = hasher_.Finish();
     if (got != source_.diff_id ||
         (source_.tar_size >= 0 && read_ != static_cast<uint64_t>(source_.tar_size))) {
-      return Fail(
-          DamagedLayer(source_.diff_id, *source_.compressed,
-                       "decompresses to " + got.str() + " (" + std::to_string(read_) + " bytes)"));
+      return Fail(ErrorCode::kCorrupt, DamagedLayer(source_.diff_id, *source_.compressed,
+                                                    "decompresses to " + got.str() + " (" +
+                                                        std::to_string(read_) + " bytes)"));
     }
     return {};
   }

@@ -47,7 +47,8 @@ Result<PruneFilter> ParsePruneFilter(const std::vector<std::string>& values, boo
   std::vector<std::string> until;
   for (const std::string& value : values) {
     const size_t eq = value.find('=');
-    if (eq == std::string::npos) return Fail("bad format of filter (expected name=value)");
+    if (eq == std::string::npos)
+      return Fail(ErrorCode::kInvalidArgument, "bad format of filter (expected name=value)");
     std::string key = TrimSpace(value.substr(0, eq));
     std::transform(key.begin(), key.end(), key.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -63,18 +64,20 @@ Result<PruneFilter> ParsePruneFilter(const std::vector<std::string>& values, boo
       std::transform(lower.begin(), lower.end(), lower.begin(),
                      [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
       if (lower != "true" && lower != "1" && lower != "false" && lower != "0") {
-        return Fail("invalid filter 'dangling=" + arg + "'");
+        return Fail(ErrorCode::kInvalidArgument, "invalid filter 'dangling=" + arg + "'");
       }
       const bool dangling = lower == "true" || lower == "1";
       if (dangling == all) {
-        return Fail("invalid filter 'dangling=" + arg + "': it contradicts " +
-                    (all ? "--all" : "pruning dangling images only (use --all)"));
+        return Fail(ErrorCode::kInvalidArgument,
+                    "invalid filter 'dangling=" + arg + "': it contradicts " +
+                        (all ? "--all" : "pruning dangling images only (use --all)"));
       }
     } else {
-      return Fail("invalid filter '" + key + "'");
+      return Fail(ErrorCode::kInvalidArgument, "invalid filter '" + key + "'");
     }
   }
-  if (until.size() > 1) return Fail("more than one until filter specified");
+  if (until.size() > 1)
+    return Fail(ErrorCode::kInvalidArgument, "more than one until filter specified");
   if (!until.empty()) {
     STRATA_ASSIGN(t, ParseFilterTime(until[0], now_unix_nanos));
     filter.until = t;

@@ -29,21 +29,24 @@ class BlobCheck {
   Status Add(const char* data, size_t size) {
     count_ += size;
     if (count_ > static_cast<uint64_t>(blob_.size)) {
-      return Fail("blob " + blob_.digest.str() + " is larger than the " +
-                  std::to_string(blob_.size) + " bytes its descriptor states");
+      return Fail(ErrorCode::kCorrupt, "blob " + blob_.digest.str() + " is larger than the " +
+                                           std::to_string(blob_.size) +
+                                           " bytes its descriptor states");
     }
     hasher_.Update(data, size);
     return {};
   }
   Status Check() {
     if (count_ != static_cast<uint64_t>(blob_.size)) {
-      return Fail("blob " + blob_.digest.str() + " has " + std::to_string(count_) +
-                  " bytes, its descriptor states " + std::to_string(blob_.size));
+      return Fail(ErrorCode::kCorrupt,
+                  "blob " + blob_.digest.str() + " has " + std::to_string(count_) +
+                      " bytes, its descriptor states " + std::to_string(blob_.size));
     }
     Digest actual = hasher_.Finish();
     if (actual != blob_.digest) {
-      return Fail("blob " + blob_.digest.str() +
-                  " does not match its digest: the content hashes to " + actual.str());
+      return Fail(ErrorCode::kCorrupt, "blob " + blob_.digest.str() +
+                                           " does not match its digest: the content hashes to " +
+                                           actual.str());
     }
     return {};
   }

@@ -198,7 +198,7 @@ Result<std::unique_ptr<OciArchiveSource>> OciArchiveSource::Open(
     for (size_t p; (p = message.find(scratch->path())) != std::string::npos;) {
       message.replace(p, scratch->path().size(), path);
     }
-    return Fail("oci-archive:" + path + ": " + message);
+    return Rephrase(layout.error(), "oci-archive:" + path + ": " + message);
   }
   return std::unique_ptr<OciArchiveSource>(
       new OciArchiveSource(std::move(scratch), std::move(*layout)));

@@ -49,7 +49,7 @@ Result<LoadReport> LoadOciArchive(Store& store, Reader& archive, const BlobProgr
   const std::string& dir = scratch->path();
   STRATA_TRY(ExtractOciArchive(archive, dir, progress));
   auto entries = ReadOciIndex(dir);
-  if (!entries) return Fail(Unscratch(entries.error().message, dir));
+  if (!entries) return Rephrase(entries.error(), Unscratch(entries.error().message, dir));
   if (entries->empty()) return Fail("the OCI archive's index.json names no image");
 
   // One import per manifest, carrying every tag that names it.
@@ -63,10 +63,10 @@ Result<LoadReport> LoadOciArchive(Store& store, Reader& archive, const BlobProgr
   std::vector<PendingImport> imports;
   for (const IndexEntry& e : unique) {
     auto source = OciLayoutSource::OpenEntry(dir, e);
-    if (!source) return Fail(Unscratch(source.error().message, dir));
+    if (!source) return Rephrase(source.error(), Unscratch(source.error().message, dir));
     STRATA_ASSIGN(destination, StoreImageDestination::Open(store, tags[e.descriptor.digest]));
     auto st = TransferImage(**source, *destination);
-    if (!st) return Fail(Unscratch(st.error().message, dir));
+    if (!st) return Rephrase(st.error(), Unscratch(st.error().message, dir));
     STRATA_ASSIGN(pending, destination->Prepare());
     imports.push_back(std::move(pending));
   }

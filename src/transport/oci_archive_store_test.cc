@@ -100,6 +100,7 @@ TEST_F(OciArchiveStoreTest, BadArchiveLoadsNothing) {
   EXPECT_NE(report.error().message.find("layer blob " + Digest::Sha256Of(needle).str()),
             std::string::npos)
       << report.error().message;
+  EXPECT_EQ(report.error().code, ErrorCode::kCorrupt);  // kept through the scratch path's rewrite
   EXPECT_TRUE(store_->metadata().ListImages()->empty());
   EXPECT_TRUE(store_->content().List()->empty());
   ASSERT_TRUE(Load(archive));

@@ -33,7 +33,8 @@ std::string OciBlobPath(const std::string& dir, const Digest& digest) {
 Result<std::vector<IndexEntry>> ReadOciIndex(const std::string& dir) {
   auto layout = ReadFile(dir + "/oci-layout");
   if (!layout) {
-    if (!IsDirectory(dir)) return Fail("OCI layout " + dir + " does not exist");
+    if (!IsDirectory(dir))
+      return Fail(ErrorCode::kNotFound, "OCI layout " + dir + " does not exist");
     return Fail(dir + " is not an OCI layout: it has no oci-layout file");
   }
   auto json = ParseUntrustedJson(*layout);

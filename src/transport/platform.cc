@@ -30,12 +30,15 @@ Result<Platform> ParsePlatform(std::string_view text) {
     start = slash + 1;
   }
   for (const std::string& p : parts) {
-    if (p.empty()) return Fail("invalid platform \"" + std::string(text) + "\": empty component");
+    if (p.empty())
+      return Fail(ErrorCode::kInvalidArgument,
+                  "invalid platform \"" + std::string(text) + "\": empty component");
   }
   if (parts.size() == 1) return Platform{"linux", parts[0], ""};
   if (parts.size() == 2) return Platform{parts[0], parts[1], ""};
   if (parts.size() == 3) return Platform{parts[0], parts[1], parts[2]};
-  return Fail("invalid platform \"" + std::string(text) + "\": expected os/arch[/variant]");
+  return Fail(ErrorCode::kInvalidArgument,
+              "invalid platform \"" + std::string(text) + "\": expected os/arch[/variant]");
 }
 
 Result<IndexEntry> SelectIndexEntry(const std::vector<IndexEntry>& entries,

@@ -120,8 +120,9 @@ Result<StagedBlob> StageLayerBlobOnce(const ContentStore& content, const Descrip
     STRATA_ASSIGN(layer, StageLayer(content, peek, keep));
     STRATA_TRY(Drain(peek));
     if (layer.diff_id != blob.digest) {
-      return Fail("the blob does not match its digest: the content hashes to " +
-                  layer.diff_id.str());
+      return Fail(
+          ErrorCode::kCorrupt,
+          "the blob does not match its digest: the content hashes to " + layer.diff_id.str());
     }
     if (layer.tar_size != static_cast<uint64_t>(blob.size)) {
       return Fail(SizeMismatch(blob, layer.tar_size));
@@ -141,8 +142,9 @@ Result<StagedBlob> StageLayerBlobOnce(const ContentStore& content, const Descrip
     if (Drain(tee)) {
       auto digest = writer.Finish();
       if (digest && *digest != blob.digest) {
-        return Fail("the blob does not match its digest: the content hashes to " + digest->str() +
-                    " (" + staged.error().message + ")");
+        return Fail(ErrorCode::kCorrupt,
+                    "the blob does not match its digest: the content hashes to " + digest->str() +
+                        " (" + staged.error().message + ")");
       }
     }
     return tl::unexpected(staged.error());
@@ -154,7 +156,8 @@ Result<StagedBlob> StageLayerBlobOnce(const ContentStore& content, const Descrip
   }
   STRATA_ASSIGN(digest, writer.Finish());
   if (digest != blob.digest) {
-    return Fail("the blob does not match its digest: the content hashes to " + digest.str());
+    return Fail(ErrorCode::kCorrupt,
+                "the blob does not match its digest: the content hashes to " + digest.str());
   }
   if (writer.size() != static_cast<uint64_t>(blob.size)) {
     return Fail(SizeMismatch(blob, writer.size()));

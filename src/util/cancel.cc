@@ -37,7 +37,8 @@ Error CancelledError() {
   const int s = CancelSignal();
   return Error{std::string("cancelled by ") + (s == SIGINT    ? "SIGINT"
                                                : s == SIGTERM ? "SIGTERM"
-                                                              : "a signal")};
+                                                              : "a signal"),
+               ErrorCode::kCancelled};
 }
 
 }  // namespace strata

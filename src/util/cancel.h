@@ -22,7 +22,7 @@ inline bool CancelRequested() { return CancelSignal() != 0; }
 // For tests: as if the signal had arrived (0 clears).
 void SetCancelSignalForTesting(int signal);
 
-// "cancelled by SIGINT" and the like.
+// "cancelled by SIGINT" and the like, of kind kCancelled.
 Error CancelledError();
 
 // A reader that fails once cancellation was requested, so that a stream being consumed stops.

@@ -16,6 +16,13 @@ namespace {
 std::string Errno(const std::string& op, const std::string& path) {
   return op + " " + path + ": " + std::strerror(errno);
 }
+
+// The kind of a failure to open a file that is there to be read.
+ErrorCode OpenErrorCode(int error) {
+  if (error == ENOENT || error == ENOTDIR) return ErrorCode::kNotFound;
+  if (error == EACCES || error == EPERM) return ErrorCode::kDenied;
+  return ErrorCode::kUnknown;
+}
 }  // namespace
 
 UniqueFd::~UniqueFd() {
@@ -32,7 +39,10 @@ UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
 
 Result<UniqueFd> OpenRead(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Fail(Errno("open", path));
+  if (fd < 0) {
+    const ErrorCode code = OpenErrorCode(errno);
+    return Fail(code, Errno("open", path));
+  }
   return UniqueFd(fd);
 }
 

@@ -249,6 +249,17 @@ srun save -o /nonexistent/x.tar msg/one:1
 assert_eq "1 Error: open /nonexistent/x.tar: No such file or directory" "$RC $ERR" \
   "[$CASE] save -o into a missing directory names the user's path"
 
+# push: only the local lookup's not-found reads as docker's message (port 9 is closed: the
+# registry is never reached for the missing image, and fails as itself for the present one).
+srun push 127.0.0.1:9/msg/none:1
+assert_eq "1 Error: An image does not exist locally with the tag: 127.0.0.1:9/msg/none:1" "$RC $ERR" \
+  "[$CASE] push of an image the store does not have"
+srun tag msg/one:1 127.0.0.1:9/msg/one:1
+srun push 127.0.0.1:9/msg/one:1
+assert_eq 1 "$RC" "[$CASE] push to a closed port fails"
+assert_match "127\.0\.0\.1:9" "$ERR" "[$CASE] and says why: $ERR"
+assert_eq 0 "$(grep -c "does not exist locally" <<<"$ERR")" "[$CASE] not that the image is missing"
+
 mkdir -p "$WORK/dockercfg"
 printf '{not json' >"$WORK/dockercfg/config.json"
 RC=0
