@@ -6,7 +6,8 @@ set -euo pipefail
 BUILD_PKGS=(
   g++ cmake ninja-build pkg-config git
   libssl-dev libcrypt-dev libcurl4-openssl-dev zlib1g-dev libisal-dev libzstd-dev libsqlite3-dev
-  nlohmann-json3-dev libcli11-dev libgtest-dev libexpected-dev libtomlplusplus-dev clang-format ccache
+  nlohmann-json3-dev libcli11-dev libgtest-dev libexpected-dev libtomlplusplus-dev clang-format
+  shellcheck ccache
 )
 # Real peers for tests/integration and bench/: docker 20.10 (dockerd + client + containerd +
 # runc), skopeo, umoci, the registry, crun, busybox for the base image, the shell tools the

@@ -217,7 +217,9 @@ class TreeWriter {
   std::map<uid_t, std::string> users_;
   std::map<gid_t, std::string> groups_;
   TarWriter& tar_;
-  const DirTarOptions& options_;
+  // A copy: DirEntryWriter's default options are a temporary gone when its constructor returns
+  // (a reference here read a dead stack slot; ASan's stack-use-after-scope in tree_changes_test).
+  const DirTarOptions options_;
   std::map<std::pair<dev_t, ino_t>, std::string> seen_;
 };
 

@@ -109,7 +109,8 @@ bool FormatBase256(char* field, size_t size, int64_t value) {
 
 void FormatString(char* field, size_t size, std::string_view s) {
   size_t n = std::min(size, s.size());
-  std::memcpy(field, s.data(), n);
+  // An empty view may have a null data(), which memcpy must not get even for 0 bytes (UBSan).
+  if (n > 0) std::memcpy(field, s.data(), n);
   if (s.size() < size) field[s.size()] = '\0';
   // Go: a truncated name must not end in '/' in the field, or some readers take a file for a
   // directory.

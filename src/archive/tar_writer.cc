@@ -172,6 +172,8 @@ Result<std::string> EncodeTarHeader(const TarEntry& e) {
 TarWriter::TarWriter(Writer& out) : out_(out), buffer_(new char[kBufferSize]) {}
 
 Status TarWriter::Emit(const char* data, size_t size) {
+  // Nothing to copy; `data` may then be null (an empty string_view's), which memcpy must not get.
+  if (size == 0) return {};
   if (buffered_ + size <= kBufferSize) {
     std::memcpy(buffer_.get() + buffered_, data, size);
     buffered_ += size;

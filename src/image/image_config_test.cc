@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "util/go_json.h"
+#include "util/vectors_test_util.h"
 
 namespace strata {
 namespace {
@@ -89,9 +90,8 @@ TEST(ContainerConfig, TypeErrorsNameTheField) {
 // Real configs written by Docker (1.12.1 and 1.10.3, same struct layout as 20.10): parsing and
 // re-marshalling as Image.MarshalJSON must give back the exact bytes, hence the same image ID.
 TEST(ImageConfig, RealDockerConfigsRoundTripByteForByte) {
-  std::ifstream in(std::string(STRATA_VECTORS_DIR) + "/image-spec-schema.json");
-  if (!in)
-    GTEST_SKIP() << "no vectors at " STRATA_VECTORS_DIR " (shared/ is not beside the checkout)";
+  STRATA_NEED_VECTORS(path, "image-spec-schema.json");
+  std::ifstream in(path);
   std::stringstream buffer;
   buffer << in.rdbuf();
   auto vectors = nlohmann::json::parse(buffer.str());

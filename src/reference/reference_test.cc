@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "util/vectors_test_util.h"
+
 namespace strata {
 namespace {
 
@@ -41,15 +43,15 @@ const std::set<std::string> kCheckedOps = {"parse",
 
 const json* Vectors() {
   static const std::optional<json> vectors = []() -> std::optional<json> {
-    std::ifstream in(std::string(STRATA_VECTORS_DIR) + "/reference.json");
+    std::ifstream in(test_vectors::Dir() + "/reference.json");
     if (!in) return std::nullopt;
     return json::parse(in);
   }();
   return vectors ? &*vectors : nullptr;
 }
 
-#define STRATA_NEED_VECTORS() \
-  if (Vectors() == nullptr) GTEST_SKIP() << "no " << STRATA_VECTORS_DIR << "/reference.json"
+// Skips the test (fails it under CI=true) when the vectors are missing; else Vectors() holds them.
+#define NEED_REFERENCE_VECTORS() STRATA_NEED_VECTORS(reference_vectors, "reference.json")
 
 // Runs `check` over every case of the distribution/reference groups with `op`. `check` returns
 // an empty string when the case passes, else what went wrong. Returns the number of cases run.
@@ -122,7 +124,7 @@ std::string CheckStrictParse(const json& c) {
 }
 
 TEST(ReferenceVectors, EveryOpIsChecked) {
-  STRATA_NEED_VECTORS();
+  NEED_REFERENCE_VECTORS();
   size_t groups = 0;
   for (const json& group : (*Vectors())["groups"]) {
     if (group["source"] != kSource) continue;
@@ -133,17 +135,17 @@ TEST(ReferenceVectors, EveryOpIsChecked) {
 }
 
 TEST(ReferenceVectors, Parse) {
-  STRATA_NEED_VECTORS();
+  NEED_REFERENCE_VECTORS();
   EXPECT_GT(ForEachCase("parse", CheckStrictParse), 40u);
 }
 
 TEST(ReferenceVectors, JsonField) {
-  STRATA_NEED_VECTORS();
+  NEED_REFERENCE_VECTORS();
   EXPECT_GT(ForEachCase("json_field", CheckStrictParse), 0u);
 }
 
 TEST(ReferenceVectors, WithName) {
-  STRATA_NEED_VECTORS();
+  NEED_REFERENCE_VECTORS();
   size_t n = ForEachCase("with_name", [](const json& c) -> std::string {
     auto ref = ParseName(c["input"].get<std::string>());
     if (!c["ok"].get<bool>()) return ref ? "parsed: " + ref->String() : ExpectError(ref.error(), c);
@@ -155,7 +157,7 @@ TEST(ReferenceVectors, WithName) {
 }
 
 TEST(ReferenceVectors, ParseNamed) {
-  STRATA_NEED_VECTORS();
+  NEED_REFERENCE_VECTORS();
   size_t n = ForEachCase("parse_named", [](const json& c) -> std::string {
     auto ref = ParseCanonical(c["input"].get<std::string>());
     if (!c["ok"].get<bool>()) return ref ? "parsed: " + ref->String() : ExpectError(ref.error(), c);
@@ -222,13 +224,13 @@ TagDigestCounts CheckTagDigest(const std::string& op, bool tag_first) {
 }
 
 TEST(ReferenceVectors, WithTag) {
-  STRATA_NEED_VECTORS();
+  NEED_REFERENCE_VECTORS();
   TagDigestCounts counts = CheckTagDigest("with_tag", /*tag_first=*/false);
   EXPECT_GT(counts.checked, 0u);
 }
 
 TEST(ReferenceVectors, WithDigest) {
-  STRATA_NEED_VECTORS();
+  NEED_REFERENCE_VECTORS();
   // Every upstream with_digest case uses a 37-hex "sha256:" value, which is not a digest strata
   // can hold; ReferenceTest.WithDigestKeepsTag covers the same behaviour with real digests.
   TagDigestCounts counts = CheckTagDigest("with_digest", /*tag_first=*/true);
@@ -236,7 +238,7 @@ TEST(ReferenceVectors, WithDigest) {
 }
 
 TEST(ReferenceVectors, ParseNormalizedNamed) {
-  STRATA_NEED_VECTORS();
+  NEED_REFERENCE_VECTORS();
   size_t n = ForEachCase("parse_normalized_named", [](const json& c) -> std::string {
     auto ref = ParseNormalizedNamed(c["input"].get<std::string>());
     if (!c["ok"].get<bool>()) return ref ? "parsed: " + ref->String() : ExpectError(ref.error(), c);
@@ -254,7 +256,7 @@ TEST(ReferenceVectors, ParseNormalizedNamed) {
 }
 
 TEST(ReferenceVectors, ParseAny) {
-  STRATA_NEED_VECTORS();
+  NEED_REFERENCE_VECTORS();
   size_t n = ForEachCase("parse_any", [](const json& c) -> std::string {
     if (c.contains("digest_set")) return "digest_set lookups are not supported";
     auto any = ParseAnyReference(c["input"].get<std::string>());
@@ -269,7 +271,7 @@ TEST(ReferenceVectors, ParseAny) {
 }
 
 TEST(ReferenceVectors, ParseDockerRef) {
-  STRATA_NEED_VECTORS();
+  NEED_REFERENCE_VECTORS();
   size_t n = ForEachCase("parse_docker_ref", [](const json& c) -> std::string {
     auto ref = ParseDockerRef(c["input"].get<std::string>());
     if (!c["ok"].get<bool>()) return ref ? "parsed: " + ref->String() : ExpectError(ref.error(), c);
@@ -280,7 +282,7 @@ TEST(ReferenceVectors, ParseDockerRef) {
 }
 
 TEST(ReferenceVectors, FamiliarMatch) {
-  STRATA_NEED_VECTORS();
+  NEED_REFERENCE_VECTORS();
   size_t n = ForEachCase("familiar_match", [](const json& c) -> std::string {
     auto any = ParseAnyReference(c["reference"].get<std::string>());
     if (!any) return "reference error: " + any.error().message;
@@ -292,7 +294,7 @@ TEST(ReferenceVectors, FamiliarMatch) {
 }
 
 TEST(ReferenceVectors, RegexpDomain) {
-  STRATA_NEED_VECTORS();
+  NEED_REFERENCE_VECTORS();
   size_t n = ForEachCase("regexp_domain", [](const json& c) -> std::string {
     return IsValidDomain(c["input"].get<std::string>()) == c["match"].get<bool>()
                ? ""
@@ -302,7 +304,7 @@ TEST(ReferenceVectors, RegexpDomain) {
 }
 
 TEST(ReferenceVectors, RegexpName) {
-  STRATA_NEED_VECTORS();
+  NEED_REFERENCE_VECTORS();
   size_t n = ForEachCase("regexp_name", [](const json& c) -> std::string {
     const std::string input = c["input"];  // parts view into it
     auto parts = MatchNameGrammar(input);
@@ -315,7 +317,7 @@ TEST(ReferenceVectors, RegexpName) {
 }
 
 TEST(ReferenceVectors, RegexpReference) {
-  STRATA_NEED_VECTORS();
+  NEED_REFERENCE_VECTORS();
   size_t n = ForEachCase("regexp_reference", [](const json& c) -> std::string {
     const std::string input = c["input"];  // parts view into it
     auto parts = MatchReferenceGrammar(input);
@@ -329,7 +331,7 @@ TEST(ReferenceVectors, RegexpReference) {
 }
 
 TEST(ReferenceVectors, RegexpIdentifier) {
-  STRATA_NEED_VECTORS();
+  NEED_REFERENCE_VECTORS();
   size_t n = ForEachCase("regexp_identifier", [](const json& c) -> std::string {
     return IsFullImageIdHex(c["input"].get<std::string>()) == c["match"].get<bool>()
                ? ""
@@ -339,7 +341,7 @@ TEST(ReferenceVectors, RegexpIdentifier) {
 }
 
 TEST(ReferenceVectors, Misc) {
-  STRATA_NEED_VECTORS();
+  NEED_REFERENCE_VECTORS();
   size_t n = ForEachCase("misc", [](const json& c) -> std::string {
     const std::string call = c["call"];
     const bool want_ok = c["ok"].get<bool>();

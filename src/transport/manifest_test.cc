@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "util/vectors_test_util.h"
+
 namespace strata {
 namespace {
 
@@ -109,9 +111,8 @@ TEST(ManifestTest, MarshalsLikeSkopeoAndDocker) {
 // Every valid manifest and index of the image-spec test vectors parses (except one whose digest
 // uses an algorithm strata cannot verify); the Docker schema2 document keeps its media type.
 TEST(ManifestTest, ImageSpecVectors) {
-  std::ifstream in(std::string(STRATA_VECTORS_DIR) + "/image-spec-schema.json");
-  if (!in)
-    GTEST_SKIP() << "no vectors at " STRATA_VECTORS_DIR " (shared/ is not beside the checkout)";
+  STRATA_NEED_VECTORS(path, "image-spec-schema.json");
+  std::ifstream in(path);
   std::stringstream ss;
   ss << in.rdbuf();
   auto vectors = nlohmann::json::parse(ss.str());

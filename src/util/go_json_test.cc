@@ -7,6 +7,8 @@
 #include <sstream>
 #include <string>
 
+#include "util/vectors_test_util.h"
+
 namespace strata {
 namespace {
 
@@ -147,9 +149,8 @@ TEST(GoJson, MarshalIndentWithPrefixAndScalars) {
 // Real Docker schema2 manifest and manifest list, byte for byte (json.MarshalIndent with three
 // spaces): re-serialising the parsed document must reproduce the exact bytes and digest.
 TEST(GoJson, ReproducesRealDockerManifestsByteForByte) {
-  std::ifstream in(std::string(STRATA_VECTORS_DIR) + "/image-spec-schema.json");
-  if (!in)
-    GTEST_SKIP() << "no vectors at " STRATA_VECTORS_DIR " (shared/ is not beside the checkout)";
+  STRATA_NEED_VECTORS(path, "image-spec-schema.json");
+  std::ifstream in(path);
   std::stringstream buffer;
   buffer << in.rdbuf();
   nlohmann::json vectors = nlohmann::json::parse(buffer.str());
