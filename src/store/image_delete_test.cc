@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "store/image_lookup.h"
 #include "store/test_util.h"
 
 namespace strata {
