@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "archive/test_util.h"
+#include "util/env_test_util.h"
 
 namespace strata {
 namespace {
@@ -15,28 +16,6 @@ namespace {
 using archive_test::Slurp;
 using archive_test::TempDir;
 using archive_test::WriteTestFile;
-
-// Sets an environment variable for one test and restores it afterwards.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const std::string& value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    ::setenv(name, value.c_str(), 1);
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      ::setenv(name_, old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 // The body of the fake helper; $dir is set in front of it.
 constexpr const char* kScript = R"SH(

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "archive/test_util.h"
+#include "util/env_test_util.h"
 
 namespace strata {
 namespace {
@@ -43,29 +44,6 @@ std::vector<std::string> RouteStrings(const RegistryPolicy& p, const std::string
   }
   return out;
 }
-
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const std::optional<std::string>& value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value) {
-      ::setenv(name, value->c_str(), 1);
-    } else {
-      ::unsetenv(name);
-    }
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      ::setenv(name_, old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 TEST(RegistryPolicyTest, DefaultsAreDockers) {
   RegistryPolicy p;
