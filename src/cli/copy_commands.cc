@@ -3,9 +3,9 @@
 
 #include "cli/commands.h"
 #include "cli/layer_progress_view.h"
+#include "oci/platform.h"
 #include "registry/registry_access.h"
 #include "transport/image_copy.h"
-#include "transport/platform.h"
 
 namespace strata::cli {
 namespace {

@@ -235,17 +235,8 @@ void RunTag(GlobalOptions& g, const std::string& source, const std::string& targ
   if (!id) return ReportError(g, id.error());
   auto ref = ParseNormalizedNamed(target);
   if (!ref) return ReportError(g, ref.error());
-  if (ref->digest()) return ReportError(g, "refusing to create a tag with a digest reference");
-  if (ref->path() == "library/sha256" || ref->path() == "sha256") {
-    return ReportError(g, "refusing to create an ambiguous tag using digest algorithm as name");
-  }
-  Metadata& md = (*store).metadata();
-  auto tx = md.Begin();
-  if (!tx) return ReportError(g, tx.error());
-  auto st = PutReference(md, TagNameOnly(*ref), *id);
-  if (st) st = md.SetLastTagTime(*id, NowRfc3339Nano());
-  if (st) st = tx->Commit();
-  if (!st) return ReportError(g, st.error());
+  auto tagged = TagImage(*store, *id, *ref);
+  if (!tagged) return ReportError(g, tagged.error());
 }
 
 void PrintReport(const DeleteReport& report) {

@@ -5,11 +5,11 @@
 #include "archive/compression.h"
 #include "cli/commands.h"
 #include "cli/layer_progress_view.h"
+#include "oci/platform.h"
 #include "registry/image_pull.h"
 #include "registry/image_push.h"
 #include "registry/registry_access.h"
 #include "store/image_lookup.h"
-#include "transport/platform.h"
 #include "util/go_json.h"
 
 namespace strata::cli {

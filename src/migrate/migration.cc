@@ -177,26 +177,6 @@ std::string TagMovedMessage(const CommitEvent& ev) {
          ev.old_image.str() + " to empty string";
 }
 
-// Points `tags` at an image already in the store, in one transaction, as a commit of it would;
-// returns the tags that moved away from another image.
-Result<std::vector<CommitEvent>> AddTags(Metadata& md, const Digest& id,
-                                         const std::vector<Reference>& tags) {
-  std::vector<CommitEvent> events;
-  if (tags.empty()) return events;
-  STRATA_ASSIGN(tx, md.Begin());
-  bool changed = false;
-  for (const Reference& tag : tags) {
-    STRATA_ASSIGN(old, md.GetRef(tag.String()));
-    if (old && old->image_id == id) continue;
-    if (old) events.push_back({CommitEvent::kTagMoved, tag.FamiliarString(), old->image_id});
-    STRATA_TRY(PutReference(md, tag, id));
-    changed = true;
-  }
-  if (changed) STRATA_TRY(md.SetLastTagTime(id, NowRfc3339Nano()));
-  STRATA_TRY(tx.Commit());
-  return events;
-}
-
 std::string LayoutName(const MigrationPlan& plan) {
   return plan.layout == MigrationPlan::Layout::kCurrent
              ? "Docker data root " + plan.data_root + " (image/" + plan.driver + ")"
@@ -324,7 +304,7 @@ Result<MigrationReport> MigrateDockerRoot(Store& store, const std::string& data_
     }
     if (present[i]) {
       // The image stays as it is and gains the names it has in the data root.
-      auto events = AddTags(md, *image_id[i], image.references);
+      auto events = AddReferences(store, *image_id[i], image.references);
       if (!events) {
         fail(i, events.error().message);
         continue;
@@ -344,7 +324,8 @@ Result<MigrationReport> MigrateDockerRoot(Store& store, const std::string& data_
       fail(i, layer_error);
       continue;
     }
-    NewImage ni;
+    IngestImage ni;
+    std::vector<StagedLayer*> staged_layers;
     if (legacy) {
       std::string parent_config;
       if (image.parent) {
@@ -371,12 +352,10 @@ Result<MigrationReport> MigrateDockerRoot(Store& store, const std::string& data_
         continue;
       }
       ni.config_bytes = std::move(*config);
-      ni.diff_ids = parsed->diff_ids();
-      ni.layers.assign(ni.diff_ids.size(), nullptr);  // the ancestors' layers are committed
-      ni.layers.back() = &*own.staged;
+      staged_layers.assign(parsed->diff_ids().size(), nullptr);  // the ancestors' are committed
+      staged_layers.back() = &*own.staged;
     } else {
       ni.config_bytes = image.config_bytes;
-      ni.diff_ids = image.diff_ids;
       for (size_t pos = 0; pos < image.layers.size(); ++pos) {
         const int j = job_of_layer[image.layers[pos]];
         StagedLayer* staged = nullptr;
@@ -385,20 +364,30 @@ Result<MigrationReport> MigrateDockerRoot(Store& store, const std::string& data_
         } else if (auto it = known_by_diff.find(image.diff_ids[pos]); it != known_by_diff.end()) {
           staged = &it->second;
         }
-        ni.layers.push_back(staged);  // null: the chain was already in the store
+        staged_layers.push_back(staged);  // null: the chain was already in the store
       }
     }
     if (image.parent && image_id[*image.parent]) ni.parent = image_id[*image.parent];
     ni.tags = image.references;
+    for (size_t pos = 0; pos < staged_layers.size(); ++pos) {
+      ni.layers.push_back(IngestLayer{.staged = staged_layers[pos],
+                                      .blob = std::nullopt,
+                                      .blob_writer = nullptr,
+                                      .origin = image.source});
+    }
+    ni.listed_by = image.source;
     const Digest id = Digest::Sha256Of(ni.config_bytes);
-    std::vector<NewImage> batch;
+    // Each image is one transaction, so an interrupted migration keeps the images it finished.
+    std::vector<IngestImage> batch;
     batch.push_back(std::move(ni));
-    auto events = CommitImages(store, batch);
-    if (!events) {
-      fail(i, events.error().message);
+    auto committed = IngestImages(store, batch);
+    if (!committed) {
+      fail(i, committed.error().message);
       continue;
     }
-    for (const CommitEvent& ev : *events) report.messages.push_back(TagMovedMessage(ev));
+    for (const CommitEvent& ev : committed->events) {
+      report.messages.push_back(TagMovedMessage(ev));
+    }
     image_id[i] = id;
     if (legacy) {
       config_of[i] = batch[0].config_bytes;

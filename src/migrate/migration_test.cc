@@ -131,8 +131,11 @@ TEST_F(MigrationTest, CurrentLayoutKeepsIdsTagsAndParents) {
                               R"({"Repositories":{"busybox":{"busybox:latest":")" + base.str() +
                                   R"("},"me/app":{"me/app:1":")" + app.str() + R"("}}})"));
 
+  const int64_t commits_before = store_->metadata().commits();
   auto report = MigrateDockerRoot(*store_, src_, {});
   ASSERT_TRUE(report) << report.error().message;
+  // One transaction per image, so that an interrupted migration keeps the images it finished.
+  EXPECT_EQ(store_->metadata().commits() - commits_before, 2);
   EXPECT_TRUE(report->failed.empty()) << report->failed[0].reason;
   ASSERT_EQ(report->migrated.size(), 2u);
   EXPECT_EQ(report->layers_read, 2u);

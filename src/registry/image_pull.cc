@@ -10,11 +10,11 @@
 #include <thread>
 
 #include "image/image_config.h"
+#include "oci/platform.h"
 #include "store/layer_content.h"
 #include "store/layer_unpack.h"
 #include "store/sqlite.h"
 #include "transport/image_transport.h"
-#include "transport/platform.h"
 #include "transport/store_transport.h"
 #include "util/cancel.h"
 #include "util/debug_log.h"
@@ -197,12 +197,12 @@ Status DownloadLayers(Store& store, const PullSource& source, std::vector<LayerJ
     // Bytes that failed a check are worth nothing to a later attempt.
     if (staged || !input.failed()) ::unlink(partial.c_str());
     if (!staged) return Wrap("layer " + job.blob.digest.str(), staged.error());
-    if (staged->layer.diff_id != job.diff_id) {
+    // The ingest checks it too; checked here, a wrong layer stops the other downloads at once.
+    if (auto checked = CheckLayerDiffId(job.index, "blob " + job.blob.digest.str(), job.diff_id,
+                                        staged->layer.diff_id);
+        !checked) {
       if (!staged->layer.unpacked_dir.empty()) (void)RemoveAll(staged->layer.unpacked_dir);
-      return Fail(ErrorCode::kCorrupt,
-                  "invalid diffID for layer " + std::to_string(job.index) + " (blob " +
-                      job.blob.digest.str() + "): the config expects " + job.diff_id.str() +
-                      " but the layer hashes to " + staged->layer.diff_id.str());
+      return checked;
     }
     DebugLog("layer " + id + ": verified, " + std::to_string(staged->layer.tar_size) +
              " bytes uncompressed" + (options.unpack ? ", unpacked" : ""));
@@ -234,17 +234,6 @@ Result<bool> UpToDate(Store& store, const Digest& image_id, const std::vector<Re
   return true;
 }
 
-Status RecordSources(Store& store, const Reference& name, const ImageManifest& manifest) {
-  Metadata& md = store.metadata();
-  STRATA_ASSIGN(tx, md.Begin());
-  std::vector<Digest> digests{manifest.config.digest};
-  for (const Descriptor& l : manifest.layers) digests.push_back(l.digest);
-  for (const Digest& d : digests) {
-    STRATA_TRY(md.AddBlobSource(BlobSource{d, name.domain(), name.path()}));
-  }
-  return tx.Commit();
-}
-
 }  // namespace
 
 Result<PullResult> PullImage(Store& store, const PullSource& source, const Reference& name,
@@ -262,25 +251,28 @@ Result<PullResult> PullImage(Store& store, const PullSource& source, const Refer
   if (!parsed) return Wrap("manifest " + manifest.digest().str(), parsed.error());
   DebugLog("manifest " + manifest.digest().str() + " fetched");
   STRATA_ASSIGN(config_bytes, FetchConfig(store, client, repo, parsed->config));
-  auto config = ImageConfig::Parse(config_bytes);
-  if (!config) return Wrap("image config " + parsed->config.digest.str(), config.error());
-  const std::vector<Digest>& diff_ids = config->diff_ids();
-  if (diff_ids.size() != parsed->layers.size()) {
-    return Fail("image config " + config->id().str() + " lists " + std::to_string(diff_ids.size()) +
-                " layers but manifest " + manifest.digest().str() + " names " +
-                std::to_string(parsed->layers.size()));
+  // The ingest's checks, before any layer is fetched: the diffIDs pair with the manifest's blobs.
+  IngestImage planned;
+  planned.config_bytes = config_bytes;
+  planned.manifest = IngestManifest{.bytes = manifest.bytes, .media_type = manifest.media_type};
+  planned.listed_by = "manifest " + manifest.digest().str();
+  for (const Descriptor& blob : parsed->layers) {
+    planned.layers.push_back(
+        IngestLayer{.staged = nullptr, .blob = blob, .blob_writer = nullptr, .origin = {}});
   }
+  STRATA_ASSIGN(diff_ids, CheckIngestImage(planned));
+  const Digest image_id = Digest::Sha256Of(config_bytes);
 
   std::vector<Reference> refs;
   if (name.tag()) refs.push_back(name.WithoutDigest());
   refs.push_back(name.NameOnly().WithDigest(top_digest));
 
   PullResult result{.digest = top_digest,
-                    .image_id = config->id(),
+                    .image_id = image_id,
                     .up_to_date = false,
                     .events = {},
                     .unpack_losses = {}};
-  STRATA_ASSIGN(up_to_date, UpToDate(store, config->id(), refs));
+  STRATA_ASSIGN(up_to_date, UpToDate(store, image_id, refs));
 
   // Plan: every distinct blob is either in the store already or downloaded once.
   std::vector<std::shared_ptr<StagedBlob>> layers(diff_ids.size());
@@ -320,21 +312,16 @@ Result<PullResult> PullImage(Store& store, const PullSource& source, const Refer
     if (layer_job[i]) layers[i] = jobs[*layer_job[i]].staged;
   }
 
-  PendingImport pending{.image_id = config->id(),
-                        .config_bytes = config_bytes,
-                        .diff_ids = diff_ids,
-                        .layers = layers,
-                        .manifest = manifest,
-                        .tags = refs};
   std::vector<PendingImport> imports;
-  imports.push_back(std::move(pending));
+  imports.push_back(MakePendingImport(config_bytes, manifest, layers, refs));
+  imports[0].image.source = name;
   DebugLog("layers staged; committing");
-  auto events = CommitImports(store, imports);
-  if (!events) {
+  auto committed = CommitImports(store, imports);
+  if (!committed) {
     DiscardUnpacked(jobs);
-    return tl::unexpected(events.error());
+    return tl::unexpected(committed.error());
   }
-  result.events = std::move(*events);
+  result.events = std::move(committed->events);
   for (const LayerJob& job : jobs) {  // the unpacked directories the commit moved into place
     if (job.staged && job.staged->layer.unpacked_dir.empty()) {
       result.unpack_losses.Add(job.staged->layer.unpack_losses);
@@ -342,13 +329,12 @@ Result<PullResult> PullImage(Store& store, const PullSource& source, const Refer
   }
   for (const LayerJob& job : jobs)
     Report(options, ShortId(job.blob.digest), LayerStatus::kPullComplete);
-  STRATA_TRY(RecordSources(store, name, *parsed));
-  DebugLog("image " + config->id().str() + " committed");
+  DebugLog("image " + image_id.str() + " committed");
   if (options.unpack) {
-    auto unpacked = UnpackImage(store, config->id());
-    if (!unpacked) return Wrap("unpacking image " + config->id().str(), unpacked.error());
+    auto unpacked = UnpackImage(store, image_id);
+    if (!unpacked) return Wrap("unpacking image " + image_id.str(), unpacked.error());
     result.unpack_losses.Add(unpacked->losses);
-    DebugLog("image " + config->id().str() + " ready to run");
+    DebugLog("image " + image_id.str() + " ready to run");
   }
   result.up_to_date = up_to_date && jobs.empty();
   return result;

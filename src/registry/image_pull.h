@@ -12,12 +12,12 @@
 #include <vector>
 
 #include "archive/unpack.h"
+#include "oci/manifest.h"
 #include "reference/reference.h"
 #include "registry/registry_client.h"
 #include "registry/transfer_progress.h"
 #include "store/image_commit.h"
 #include "store/store.h"
-#include "transport/manifest.h"
 
 namespace strata {
 

@@ -57,8 +57,11 @@ class ImagePullTest : public ::testing::Test {
 TEST_F(ImagePullTest, PullsVerifiesTagsAndRecordsDigest) {
   TestImage image = MakeImage(/*gzip=*/true, "pull", /*docker=*/true);
   Publish(image, "team/app", "v1");
+  const int64_t commits_before = store_->metadata().commits();
   auto pulled = Pull("127.0.0.1:5000/team/app:v1");
   ASSERT_TRUE(pulled) << pulled.error().message;
+  // Layers, compressed-blob links, image, tags, manifest and sources: one transaction.
+  EXPECT_EQ(store_->metadata().commits() - commits_before, 1);
   EXPECT_EQ(pulled->image_id, image.id());
   EXPECT_EQ(pulled->digest, image.manifest_digest());
   EXPECT_FALSE(pulled->up_to_date);

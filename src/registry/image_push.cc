@@ -6,13 +6,13 @@
 
 #include "archive/compressing_reader.h"
 #include "image/image_config.h"
+#include "oci/manifest.h"
 #include "reference/reference.h"
 #include "store/image_commit.h"
 #include "store/image_lookup.h"
 #include "store/layer_content.h"
 #include "store/sqlite.h"
 #include "transport/image_transport.h"
-#include "transport/manifest.h"
 #include "util/parallel.h"
 
 namespace strata {

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "digest/digest.h"
+#include "oci/manifest.h"
 #include "transport/image_transport.h"
-#include "transport/manifest.h"
 #include "util/io.h"
 #include "util/result.h"
 

@@ -1,6 +1,6 @@
 #include "registry/registry_transport.h"
 
-#include "transport/platform.h"
+#include "oci/platform.h"
 
 namespace strata {
 namespace {

@@ -9,9 +9,9 @@
 #include <optional>
 #include <string>
 
+#include "oci/manifest.h"
 #include "registry/registry_client.h"
 #include "transport/image_transport.h"
-#include "transport/manifest.h"
 
 namespace strata {
 

@@ -4,8 +4,8 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "oci/manifest.h"
 #include "reference/reference.h"
-#include "transport/manifest.h"
 #include "util/json_depth.h"
 
 namespace strata::server {

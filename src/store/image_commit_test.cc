@@ -1,6 +1,7 @@
-// CommitImages: the rows a commit records (layers by chainID, image, parent, tags), committing
-// the same image twice, tags moving between images (CommitEvent), and failed commits leaving
-// no rows.
+// IngestImages: the rows an ingest records (layers by chainID, image, parent, tags, manifests,
+// compressed-blob links, pull sources) in one transaction, committing the same image twice, tags
+// moving between images (CommitEvent), the checks of config, manifest and diffIDs, and failed
+// ingests leaving no rows. Tagging (AddReferences, TagImage).
 #include "store/image_commit.h"
 
 #include <gtest/gtest.h>
@@ -13,6 +14,7 @@ namespace {
 
 using store_test::ConfigForTest;
 using store_test::Layer;
+using store_test::Staged;
 
 class ImageCommitTest : public store_test::StoreTest {
  protected:
@@ -91,32 +93,31 @@ TEST_F(ImageCommitTest, CommittingTheSameImageTwiceIsIdempotent) {
 TEST_F(ImageCommitTest, ATagMovingToAnotherImageIsReported) {
   Digest old_image = Add({.layers = {Layer("old", 1)}, .tags = {"x/app:1"}});
   StagedLayer layer = Stage(Layer("new", 2));
-  NewImage image;
+  IngestImage image;
   image.config_bytes = ConfigForTest({}, {layer.diff_id});
-  image.diff_ids = {layer.diff_id};
-  image.layers = {&layer};
+  image.layers = {Staged(&layer)};
   image.tags = {*ParseNormalizedNamed("x/app:1"), *ParseNormalizedNamed("x/app:2")};
-  std::vector<NewImage> images{std::move(image)};
-  auto events = CommitImages(*store_, images);
-  ASSERT_TRUE(events) << events.error().message;
-  ASSERT_EQ(events->size(), 1u);  // x/app:2 is new: no event
-  EXPECT_EQ((*events)[0].kind, CommitEvent::kTagMoved);
-  EXPECT_EQ((*events)[0].tag, "x/app:1");
-  EXPECT_EQ((*events)[0].old_image, old_image);
+  std::vector<IngestImage> images{std::move(image)};
+  auto result = IngestImages(*store_, images);
+  ASSERT_TRUE(result) << result.error().message;
+  const auto& events = result->events;
+  ASSERT_EQ(events.size(), 1u);  // x/app:2 is new: no event
+  EXPECT_EQ(events[0].kind, CommitEvent::kTagMoved);
+  EXPECT_EQ(events[0].tag, "x/app:1");
+  EXPECT_EQ(events[0].old_image, old_image);
   Digest new_image = Digest::Sha256Of(images[0].config_bytes);
   EXPECT_EQ((*store_->metadata().GetRef("docker.io/x/app:1"))->image_id, new_image);
   EXPECT_TRUE(Tags(old_image).empty());
   EXPECT_TRUE(Exists(old_image));  // untagged, not removed
 
   // Committing the image that already has the tag reports nothing.
-  std::vector<NewImage> again(1);
+  std::vector<IngestImage> again(1);
   again[0].config_bytes = images[0].config_bytes;
-  again[0].diff_ids = {layer.diff_id};
-  again[0].layers = {nullptr};  // the store has the layer now
+  again[0].layers = {Staged(nullptr)};  // the store has the layer now
   again[0].tags = {*ParseNormalizedNamed("x/app:1")};
-  auto none = CommitImages(*store_, again);
+  auto none = IngestImages(*store_, again);
   ASSERT_TRUE(none) << none.error().message;
-  EXPECT_TRUE(none->empty());
+  EXPECT_TRUE(none->events.empty());
 }
 
 TEST_F(ImageCommitTest, AMissingLayerFailsAndLeavesNoRows) {
@@ -124,16 +125,14 @@ TEST_F(ImageCommitTest, AMissingLayerFailsAndLeavesNoRows) {
   StagedLayer good = Stage(Layer("good", 3));
   const Digest absent = Digest::Sha256Of("a layer nobody staged");
   // Two images in one batch; the second names a layer neither staged nor stored.
-  std::vector<NewImage> images(2);
+  std::vector<IngestImage> images(2);
   images[0].config_bytes = ConfigForTest({.created = "2024-01-01T00:00:00Z"}, {good.diff_id});
-  images[0].diff_ids = {good.diff_id};
-  images[0].layers = {&good};
+  images[0].layers = {Staged(&good)};
   images[0].tags = {*ParseNormalizedNamed("x/kept:1"), *ParseNormalizedNamed("x/good:1")};
   images[1].config_bytes = ConfigForTest({}, {good.diff_id, absent});
-  images[1].diff_ids = {good.diff_id, absent};
-  images[1].layers = {nullptr, nullptr};
+  images[1].layers = {Staged(nullptr), Staged(nullptr)};
   images[1].tags = {*ParseNormalizedNamed("x/bad:1")};
-  auto result = CommitImages(*store_, images);
+  auto result = IngestImages(*store_, images);
   ASSERT_FALSE(result);
   const std::vector<Digest> bad_diff_ids{good.diff_id, absent};
   const Digest missing_chain = ChainIds(bad_diff_ids)[1];
@@ -157,13 +156,13 @@ TEST_F(ImageCommitTest, AMissingLayerFailsAndLeavesNoRows) {
 TEST_F(ImageCommitTest, AStagedLayerWithAnotherDiffIdIsRefused) {
   StagedLayer layer = Stage(Layer("real", 5));
   const Digest claimed = Digest::Sha256Of("some other tar");
-  std::vector<NewImage> images(1);
+  std::vector<IngestImage> images(1);
   images[0].config_bytes = ConfigForTest({}, {claimed});
-  images[0].diff_ids = {claimed};
-  images[0].layers = {&layer};
+  images[0].layers = {Staged(&layer)};
   images[0].tags = {*ParseNormalizedNamed("x/liar:1")};
-  auto result = CommitImages(*store_, images);
+  auto result = IngestImages(*store_, images);
   ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, ErrorCode::kCorrupt);
   EXPECT_NE(result.error().message.find(claimed.str()), std::string::npos)
       << result.error().message;
   EXPECT_NE(result.error().message.find(layer.diff_id.str()), std::string::npos)
@@ -176,14 +175,149 @@ TEST_F(ImageCommitTest, AStagedLayerWithAnotherDiffIdIsRefused) {
 
 TEST_F(ImageCommitTest, FewerLayersThanDiffIdsAreRefused) {
   const Digest diff = Digest::Sha256Of("a tar");
-  std::vector<NewImage> images(1);
+  std::vector<IngestImage> images(1);
   images[0].config_bytes = ConfigForTest({}, {diff});
-  images[0].diff_ids = {diff};
-  auto result = CommitImages(*store_, images);
+  images[0].listed_by = "manifest.json";
+  auto result = IngestImages(*store_, images);
   ASSERT_FALSE(result);
-  EXPECT_EQ(result.error().message, "image " + Digest::Sha256Of(images[0].config_bytes).str() +
-                                        " names 1 layers but 0 are given");
+  EXPECT_EQ(result.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(result.error().message, "image config " +
+                                        Digest::Sha256Of(images[0].config_bytes).str() +
+                                        " lists 1 layers but manifest.json names 0");
   EXPECT_EQ(ImageCount(), 0u);
+}
+
+// Everything an image brings is recorded in ONE metadata transaction: layers, the compressed
+// blob that carries a layer, the image, tags, its manifest and where it was pulled from.
+TEST_F(ImageCommitTest, AnImageWithManifestBlobsAndSourceIsOneTransaction) {
+  StagedLayer layer = Stage(Layer("payload", 64));
+  const std::string compressed_bytes = "bytes standing for the layer's compressed form";
+  const Descriptor blob{std::string(kOciLayerGzipMediaType), Digest::Sha256Of(compressed_bytes),
+                        static_cast<int64_t>(compressed_bytes.size())};
+  std::optional<BlobWriter> writer;
+  {
+    auto w = store_->content().NewWriter();
+    ASSERT_TRUE(w) << w.error().message;
+    writer.emplace(std::move(*w));
+    ASSERT_TRUE(writer->Write(compressed_bytes.data(), compressed_bytes.size()));
+  }
+  IngestImage image;
+  image.config_bytes = ConfigForTest({}, {layer.diff_id});
+  const Digest id = Digest::Sha256Of(image.config_bytes);
+  const Descriptor config{std::string(kOciConfigMediaType), id,
+                          static_cast<int64_t>(image.config_bytes.size())};
+  const std::string manifest = MarshalOciManifest(config, {blob});
+  image.manifest = IngestManifest{manifest, std::string(kOciManifestMediaType)};
+  image.layers = {IngestLayer{.staged = &layer,
+                              .blob = blob,
+                              .blob_writer = &writer,
+                              .origin = "blob " + blob.digest.str()}};
+  image.tags = {*ParseNormalizedNamed("127.0.0.1:5000/x/app:1"),
+                *ParseNormalizedNamed("127.0.0.1:5000/x/app@" + Digest::Sha256Of(manifest).str())};
+  image.source = *ParseNormalizedNamed("127.0.0.1:5000/x/app:1");
+  std::vector<IngestImage> images{std::move(image)};
+
+  Metadata& md = store_->metadata();
+  const int64_t before = md.commits();
+  auto result = IngestImages(*store_, images);
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_EQ(md.commits() - before, 1);
+  ASSERT_EQ(result->image_ids, std::vector<Digest>{id});
+
+  EXPECT_FALSE(writer);  // committed and emptied
+  EXPECT_TRUE(store_->content().Exists(blob.digest));
+  EXPECT_TRUE(store_->content().Exists(layer.diff_id));
+  EXPECT_TRUE(store_->content().Exists(Digest::Sha256Of(manifest)));
+  auto blobs = md.LayerBlobs(layer.diff_id);
+  ASSERT_TRUE(blobs);
+  ASSERT_EQ(blobs->size(), 1u);
+  EXPECT_EQ((*blobs)[0].digest, blob.digest);
+  EXPECT_EQ((*blobs)[0].media_type, kOciLayerGzipMediaType);
+  auto manifests = md.ImageManifests(id);
+  ASSERT_TRUE(manifests);
+  ASSERT_EQ(manifests->size(), 1u);
+  EXPECT_EQ((*manifests)[0].digest, Digest::Sha256Of(manifest));
+  for (const Digest& d : {id, blob.digest}) {
+    auto sources = md.BlobSources(d);
+    ASSERT_TRUE(sources);
+    ASSERT_EQ(sources->size(), 1u) << d.str();
+    EXPECT_EQ((*sources)[0].registry, "127.0.0.1:5000");
+    EXPECT_EQ((*sources)[0].repository, "x/app");
+  }
+  EXPECT_EQ(Tags(id).size(), 2u);
+}
+
+// The manifest must name this config and, layer by layer, the blobs given.
+TEST_F(ImageCommitTest, AManifestThatDisagreesIsRefusedBeforeAnyBlob) {
+  StagedLayer layer = Stage(Layer("m", 3));
+  const std::string config_bytes = ConfigForTest({}, {layer.diff_id});
+  const Descriptor config{std::string(kOciConfigMediaType), Digest::Sha256Of(config_bytes),
+                          static_cast<int64_t>(config_bytes.size())};
+  const Descriptor tar{std::string(kOciLayerMediaType), layer.diff_id,
+                       static_cast<int64_t>(layer.tar_size)};
+  const Descriptor other{std::string(kOciLayerMediaType), Digest::Sha256Of("x"), 1};
+  struct Case {
+    std::string manifest;
+    std::string expected;
+  };
+  const Descriptor other_config{std::string(kOciConfigMediaType), Digest::Sha256Of("{}"), 2};
+  for (const Case& c :
+       {Case{MarshalOciManifest(other_config, {tar}), "names config " + other_config.digest.str()},
+        Case{MarshalOciManifest(config, {}), "lists 1 layers but the image names 0"},
+        Case{MarshalOciManifest(config, {other}), "is blob " + other.digest.str()}}) {
+    std::vector<IngestImage> images(1);
+    images[0].config_bytes = config_bytes;
+    images[0].manifest = IngestManifest{c.manifest, std::string(kOciManifestMediaType)};
+    images[0].layers = {
+        IngestLayer{.staged = &layer, .blob = tar, .blob_writer = nullptr, .origin = {}}};
+    auto result = IngestImages(*store_, images);
+    ASSERT_FALSE(result) << c.expected;
+    EXPECT_EQ(result.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_NE(result.error().message.find(c.expected), std::string::npos) << result.error().message;
+    EXPECT_EQ(ImageCount(), 0u);
+    EXPECT_FALSE(store_->content().Exists(layer.diff_id));
+    EXPECT_FALSE(store_->content().Exists(Digest::Sha256Of(c.manifest)));
+  }
+}
+
+TEST_F(ImageCommitTest, TagImageRefusesDigestsAndDigestAlgorithmNames) {
+  Digest id = Add({.layers = {Layer("t", 1)}});
+  for (const std::string& name : {"x/a@" + Digest::Sha256Of("m").str(), std::string("sha256")}) {
+    auto ref = ParseNormalizedNamed(name);
+    ASSERT_TRUE(ref) << name;
+    auto tagged = TagImage(*store_, id, *ref);
+    ASSERT_FALSE(tagged) << name;
+    EXPECT_EQ(tagged.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_NE(tagged.error().message.find("refusing to create"), std::string::npos);
+  }
+  EXPECT_EQ(RefCount(), 0u);
+}
+
+TEST_F(ImageCommitTest, TagImageMovesATagAndStampsTheImage) {
+  Digest a = Add({.layers = {Layer("a", 1)}, .tags = {"x/t:1"}});
+  Digest b = Add({.layers = {Layer("b", 1)}});
+  auto moved = TagImage(*store_, b, *ParseNormalizedNamed("x/t:1"));
+  ASSERT_TRUE(moved) << moved.error().message;
+  ASSERT_EQ(moved->size(), 1u);
+  EXPECT_EQ((*moved)[0].old_image, a);
+  EXPECT_EQ((*store_->metadata().GetRef("docker.io/x/t:1"))->image_id, b);
+  EXPECT_TRUE((*store_->metadata().GetImage(b))->last_tag_time);
+  // A second tag of the same name moves nothing but still stamps, as docker tag does.
+  auto again = TagImage(*store_, b, *ParseNormalizedNamed("x/t:1"));
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->empty());
+}
+
+TEST_F(ImageCommitTest, AddReferencesStampsOnlyWhenSomethingChanged) {
+  Digest id = Add({.layers = {Layer("r", 1)}});
+  EXPECT_FALSE((*store_->metadata().GetImage(id))->last_tag_time);
+  auto same = AddReferences(*store_, id, {});
+  ASSERT_TRUE(same);
+  EXPECT_FALSE((*store_->metadata().GetImage(id))->last_tag_time);
+  auto added = AddReferences(*store_, id, {*ParseNormalizedNamed("x/r:1")});
+  ASSERT_TRUE(added) << added.error().message;
+  EXPECT_TRUE((*store_->metadata().GetImage(id))->last_tag_time);
+  EXPECT_EQ(Tags(id), std::vector<std::string>{"docker.io/x/r:1"});
 }
 
 TEST_F(ImageCommitTest, PutReferenceRecordsDigestReferences) {

@@ -57,15 +57,15 @@ Result<Digest> ImportImage(Store& store, const ImportRequest& request) {
     layer.emplace(std::move(*staged));
   }
   ImageSpec spec = NewImportImageSpec(layer->diff_id, options);
-  NewImage image;
+  IngestImage image;
   image.config_bytes = spec.Marshal();
-  image.diff_ids = {layer->diff_id};
-  image.layers = {&*layer};
+  image.layers = {IngestLayer{
+      .staged = &*layer, .blob = std::nullopt, .blob_writer = nullptr, .origin = request.source}};
   if (tag) image.tags.push_back(*tag);
-  std::vector<NewImage> images;
+  std::vector<IngestImage> images;
   images.push_back(std::move(image));
-  STRATA_TRY(CommitImages(store, images));
-  return Digest::Sha256Of(images[0].config_bytes);
+  STRATA_ASSIGN(result, IngestImages(store, images));
+  return result.image_ids[0];
 }
 
 }  // namespace strata

@@ -81,9 +81,11 @@ Result<UnpackReport> UnpackLayers(Store& store, const std::vector<Digest>& chain
   for (std::thread& t : threads) t.join();
   // Metadata is only touched from this thread: one SQLite connection is not shared. Layers that
   // did unpack are recorded even when another failed.
-  STRATA_ASSIGN(tx, store.metadata().Begin());
-  for (const Digest& chain : done) STRATA_TRY(store.metadata().SetLayerUnpacked(chain, true));
-  STRATA_TRY(tx.Commit());
+  if (!done.empty()) {
+    STRATA_ASSIGN(tx, store.metadata().Begin());
+    for (const Digest& chain : done) STRATA_TRY(store.metadata().SetLayerUnpacked(chain, true));
+    STRATA_TRY(tx.Commit());
+  }
   if (first_error) return tl::unexpected(*first_error);
   return report;
 }

@@ -96,6 +96,8 @@ class Metadata {
   // A transaction over the whole database (every domain): BEGIN IMMEDIATE, rolled back unless
   // committed.
   Result<Transaction> Begin() { return Transaction::Begin(db_); }
+  // Write transactions committed since the store was opened (see Database::commits).
+  int64_t commits() const { return db_.commits(); }
 
   // Creates or upgrades a domain's tables (in one transaction) and returns the connection its
   // own code uses for them. Other domains' tables are not its business.

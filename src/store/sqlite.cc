@@ -146,6 +146,7 @@ Transaction::~Transaction() {
 Status Transaction::Commit() {
   STRATA_TRY(db_->Exec("COMMIT"));
   open_ = false;
+  ++db_->commits_;
   return {};
 }
 

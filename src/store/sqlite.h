@@ -50,18 +50,25 @@ class Database {
   // Without writing anything (no journal, no locks): for a store this process cannot write. A
   // change another process makes meanwhile may be missed or seen half-done (the WAL is not read).
   static Result<Database> OpenReadOnly(const std::string& path);
-  Database(Database&& o) noexcept : db_(o.db_), path_(std::move(o.path_)) { o.db_ = nullptr; }
+  Database(Database&& o) noexcept : db_(o.db_), path_(std::move(o.path_)), commits_(o.commits_) {
+    o.db_ = nullptr;
+  }
   Database(const Database&) = delete;
   ~Database();
 
   Status Exec(const std::string& sql);
   Result<Statement> Prepare(const std::string& sql);
   const std::string& path() const { return path_; }
+  // Transactions committed through this connection: how tests show that an operation's metadata
+  // change is one transaction.
+  int64_t commits() const { return commits_; }
 
  private:
+  friend class Transaction;
   Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   sqlite3* db_;
   std::string path_;
+  int64_t commits_ = 0;
 };
 
 // BEGIN IMMEDIATE on construction; rolls back unless Commit() succeeded.

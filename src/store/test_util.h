@@ -1,5 +1,5 @@
 // Helpers shared by the store tests: a store in a temporary directory and small images committed
-// into it through CommitImages (layers staged from in-memory tars, a generated config).
+// into it through IngestImages (layers staged from in-memory tars, a generated config).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -19,6 +19,11 @@
 #include "store/store.h"
 
 namespace strata::store_test {
+
+// An ingest layer for a staged layer (or for a chain the store has, with null).
+inline IngestLayer Staged(StagedLayer* layer) {
+  return IngestLayer{.staged = layer, .blob = std::nullopt, .blob_writer = nullptr, .origin = {}};
+}
 
 // A layer whose DiffSize is `bytes` (one regular file of that size).
 inline std::string Layer(const std::string& name, size_t bytes) {
@@ -66,19 +71,16 @@ class StoreTest : public ::testing::Test {
       diff_ids.push_back(layer->diff_id);
       staged.push_back(std::move(*layer));
     }
-    NewImage image;
+    IngestImage image;
     image.config_bytes = ConfigForTest(spec, diff_ids);
-    for (StagedLayer& l : staged) {
-      image.diff_ids.push_back(l.diff_id);
-      image.layers.push_back(&l);
-    }
+    for (StagedLayer& l : staged) image.layers.push_back(Staged(&l));
     image.parent = spec.parent;
     for (const std::string& t : spec.tags) {
       image.tags.push_back(TagNameOnly(*ParseNormalizedNamed(t)));  // as load and pull do
     }
     const Digest id = Digest::Sha256Of(image.config_bytes);
-    std::vector<NewImage> images{std::move(image)};
-    auto committed = CommitImages(*store_, images);
+    std::vector<IngestImage> images{std::move(image)};
+    auto committed = IngestImages(*store_, images);
     EXPECT_TRUE(committed) << committed.error().message;
     return id;
   }

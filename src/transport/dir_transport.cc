@@ -8,7 +8,7 @@
 #include <cstring>
 
 #include "image/image_config.h"
-#include "transport/platform.h"
+#include "oci/platform.h"
 
 namespace strata {
 namespace {

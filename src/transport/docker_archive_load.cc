@@ -212,7 +212,7 @@ Result<LoadReport> LoadDockerArchive(Store& store, Reader& archive, const LoadOp
   }
   STRATA_ASSIGN(entries, ParseManifest(*manifest_bytes));
 
-  std::vector<NewImage> images;
+  std::vector<IngestImage> images;
   std::vector<ImageConfig> configs;
   LoadReport report;
   for (const ManifestEntry& e : entries) {
@@ -220,22 +220,15 @@ Result<LoadReport> LoadDockerArchive(Store& store, Reader& archive, const LoadOp
     if (!config_bytes) return Wrap("image config \"" + e.config + "\"", config_bytes.error());
     auto config = ImageConfig::Parse(*config_bytes);
     if (!config) return Wrap("image config \"" + e.config + "\"", config.error());
-    const auto& diff_ids = config->diff_ids();
-    if (diff_ids.size() != e.layers.size()) {
-      return Fail("image config \"" + e.config + "\" lists " + std::to_string(diff_ids.size()) +
-                  " layers but manifest.json names " + std::to_string(e.layers.size()));
-    }
-    NewImage image;
+    IngestImage image;
     image.config_bytes = *config_bytes;
-    image.diff_ids = diff_ids;
-    for (size_t i = 0; i < e.layers.size(); ++i) {
-      STRATA_ASSIGN(layer, reader.LayerMember(e.layers[i]));
-      if (layer->diff_id != diff_ids[i]) {
-        return Fail("invalid diffID for layer " + std::to_string(i) + " (\"" + e.layers[i] +
-                    "\"): the config expects " + diff_ids[i].str() + " but the layer hashes to " +
-                    layer->diff_id.str());
-      }
-      image.layers.push_back(layer);
+    image.listed_by = "manifest.json";
+    for (const std::string& member : e.layers) {
+      STRATA_ASSIGN(layer, reader.LayerMember(member));
+      image.layers.push_back(IngestLayer{.staged = layer,
+                                         .blob = std::nullopt,
+                                         .blob_writer = nullptr,
+                                         .origin = "\"" + member + "\""});
     }
     LoadedImage loaded{.id = config->id(), .tags = {}};
     for (const std::string& t : e.repo_tags) {
@@ -260,9 +253,9 @@ Result<LoadReport> LoadDockerArchive(Store& store, Reader& archive, const LoadOp
       }
     }
   }
-  STRATA_ASSIGN(events, CommitImages(store, images));
+  STRATA_ASSIGN(committed, IngestImages(store, images));
   report.unpack_losses = reader.unpack_losses();
-  for (const CommitEvent& ev : events) {
+  for (const CommitEvent& ev : committed.events) {
     report.messages.push_back("The image " + ev.tag +
                               " already exists, renaming the old one with ID " +
                               ev.old_image.str() + " to empty string");

@@ -86,8 +86,10 @@ class DockerArchiveTest : public ::testing::Test {
 TEST_F(DockerArchiveTest, LoadRecordsImageLayersAndTag) {
   std::string l0 = Layer("a", "hello\n"), l1 = Layer("b", "world!\n");
   std::string config = Config({l0, l1}, "x");
+  const int64_t commits_before = store_->metadata().commits();
   auto report = Load(Archive({l0, l1}, config, "example/app:1"));
   ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(store_->metadata().commits() - commits_before, 1);  // the whole load
   ASSERT_EQ(report->images.size(), 1u);
   EXPECT_EQ(report->images[0].id, Digest::Sha256Of(config));
   EXPECT_EQ(report->images[0].tags, std::vector<std::string>{"example/app:1"});

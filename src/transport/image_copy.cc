@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "oci/platform.h"
 #include "reference/reference.h"
 #include "store/image_commit.h"
 #include "store/image_lookup.h"
@@ -10,7 +11,6 @@
 #include "transport/docker_archive_save.h"
 #include "transport/oci_archive.h"
 #include "transport/oci_layout.h"
-#include "transport/platform.h"
 #include "transport/store_transport.h"
 
 namespace strata {

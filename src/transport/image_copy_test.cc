@@ -2,12 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include "oci/platform.h"
 #include "store/image_lookup.h"
 #include "transport/dir_transport.h"
 #include "transport/docker_archive_load.h"
 #include "transport/oci_archive.h"
 #include "transport/oci_layout.h"
-#include "transport/platform.h"
 #include "transport/transport_test_util.h"
 
 namespace strata {

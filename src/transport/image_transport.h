@@ -11,7 +11,7 @@
 #include <optional>
 #include <string>
 
-#include "transport/manifest.h"
+#include "oci/manifest.h"
 #include "util/file.h"
 #include "util/io.h"
 #include "util/result.h"

@@ -70,14 +70,14 @@ Result<LoadReport> LoadOciArchive(Store& store, Reader& archive, const BlobProgr
     STRATA_ASSIGN(pending, destination->Prepare());
     imports.push_back(std::move(pending));
   }
-  STRATA_ASSIGN(events, CommitImports(store, imports));
+  STRATA_ASSIGN(committed, CommitImports(store, imports));
   LoadReport report;
-  for (const PendingImport& import : imports) {
-    LoadedImage loaded{.id = import.image_id, .tags = {}};
-    for (const Reference& t : import.tags) loaded.tags.push_back(t.FamiliarString());
+  for (size_t i = 0; i < imports.size(); ++i) {
+    LoadedImage loaded{.id = committed.image_ids[i], .tags = {}};
+    for (const Reference& t : imports[i].image.tags) loaded.tags.push_back(t.FamiliarString());
     report.images.push_back(std::move(loaded));
   }
-  for (const CommitEvent& ev : events) {
+  for (const CommitEvent& ev : committed.events) {
     report.messages.push_back("The image " + ev.tag +
                               " already exists, renaming the old one with ID " +
                               ev.old_image.str() + " to empty string");

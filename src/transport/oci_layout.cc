@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "image/image_config.h"
-#include "transport/platform.h"
+#include "oci/platform.h"
 #include "util/go_json.h"
 #include "util/io.h"
 #include "util/json_depth.h"

@@ -13,8 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "oci/manifest.h"
 #include "transport/image_transport.h"
-#include "transport/manifest.h"
 #include "util/result.h"
 
 namespace strata {

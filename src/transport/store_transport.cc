@@ -250,101 +250,55 @@ Result<PendingImport> StoreImageDestination::Prepare() {
   if (!config_ || config_->digest != parsed->config.digest) {
     return Fail(what + ": its config " + parsed->config.digest.str() + " was not copied");
   }
-  auto config = ImageConfig::Parse(config_bytes_);
-  if (!config) return Wrap("image config " + config_->digest.str(), config.error());
-  const auto& diff_ids = config->diff_ids();
-  if (diff_ids.size() != parsed->layers.size()) {
-    return Fail("image config " + config->id().str() + " lists " + std::to_string(diff_ids.size()) +
-                " layers but " + what + " names " + std::to_string(parsed->layers.size()));
-  }
-  PendingImport pending{.image_id = config->id(),
-                        .config_bytes = config_bytes_,
-                        .diff_ids = diff_ids,
-                        .layers = {},
-                        .manifest = *manifest_,
-                        .tags = tags_};
-  for (size_t i = 0; i < diff_ids.size(); ++i) {
-    const Descriptor& d = parsed->layers[i];
+  std::vector<std::shared_ptr<StagedBlob>> layers;
+  for (const Descriptor& d : parsed->layers) {
     std::shared_ptr<StagedBlob> found;
     for (const auto& s : staged_) {
       if (s->blob.digest == d.digest) found = s;
     }
     if (!found) return Fail(what + ": layer blob " + d.digest.str() + " was not copied");
-    if (found->layer.diff_id != diff_ids[i]) {
-      return Fail("invalid diffID for layer " + std::to_string(i) + " (blob " + d.digest.str() +
-                  "): the config expects " + diff_ids[i].str() + " but the layer hashes to " +
-                  found->layer.diff_id.str());
-    }
-    pending.layers.push_back(found);
+    layers.push_back(std::move(found));
   }
-  return pending;
+  return MakePendingImport(config_bytes_, *manifest_, std::move(layers), tags_);
 }
 
 Status StoreImageDestination::Commit() {
   STRATA_ASSIGN(pending, Prepare());
   std::vector<PendingImport> imports;
   imports.push_back(std::move(pending));
-  STRATA_ASSIGN(events, CommitImports(store_, imports));
-  image_id_ = imports[0].image_id;
-  events_ = std::move(events);
+  STRATA_ASSIGN(result, CommitImports(store_, imports));
+  image_id_ = result.image_ids[0];
+  events_ = std::move(result.events);
   return {};
 }
 
-Result<std::vector<CommitEvent>> CommitImports(Store& store, std::vector<PendingImport>& imports) {
-  ContentStore& content = store.content();
-  // Blobs first: once the metadata names them, they must exist.
-  for (PendingImport& import : imports) {
-    for (const auto& staged : import.layers) {
-      if (!staged->compressed) continue;
-      if (content.Exists(staged->blob.digest)) {
-        staged->compressed->Abort();
-      } else {
-        STRATA_TRY(staged->compressed->Commit(staged->blob.digest));
-      }
-      staged->compressed.reset();
-    }
-    if (!import.manifest.generated) STRATA_TRY(content.Put(import.manifest.bytes));
+PendingImport MakePendingImport(std::string config_bytes, const ManifestBlob& manifest,
+                                std::vector<std::shared_ptr<StagedBlob>> staged,
+                                std::vector<Reference> tags) {
+  PendingImport pending;
+  IngestImage& image = pending.image;
+  image.config_bytes = std::move(config_bytes);
+  image.tags = std::move(tags);
+  if (!manifest.generated) {
+    image.manifest = IngestManifest{.bytes = manifest.bytes, .media_type = manifest.media_type};
   }
-  // Which compressed blob carries which diffID goes in before the images: a layer staged
-  // without its tar (store_tar = false) is only readable through this record.
-  {
-    Metadata& md = store.metadata();
-    STRATA_ASSIGN(tx, md.Begin());
-    for (const PendingImport& import : imports) {
-      if (import.manifest.generated) continue;
-      for (size_t i = 0; i < import.layers.size(); ++i) {
-        const Descriptor& b = import.layers[i]->blob;
-        if (b.digest == import.diff_ids[i]) continue;
-        STRATA_TRY(md.AddLayerBlob(LayerBlob{.diff_id = import.diff_ids[i],
-                                             .digest = b.digest,
-                                             .media_type = b.media_type,
-                                             .size = b.size}));
-      }
-    }
-    STRATA_TRY(tx.Commit());
+  image.listed_by = "manifest " + manifest.digest().str();
+  for (const auto& blob : staged) {
+    IngestLayer layer{.staged = &blob->layer,
+                      .blob = std::nullopt,
+                      .blob_writer = &blob->compressed,
+                      .origin = "blob " + blob->blob.digest.str()};
+    if (!manifest.generated) layer.blob = blob->blob;
+    image.layers.push_back(std::move(layer));
   }
-  std::vector<NewImage> images;
-  for (PendingImport& import : imports) {
-    NewImage image{.config_bytes = import.config_bytes,
-                   .diff_ids = import.diff_ids,
-                   .layers = {},
-                   .parent = std::nullopt,
-                   .tags = import.tags};
-    for (const auto& staged : import.layers) image.layers.push_back(&staged->layer);
-    images.push_back(std::move(image));
-  }
-  STRATA_ASSIGN(events, CommitImages(store, images));
+  pending.staged = std::move(staged);
+  return pending;
+}
 
-  Metadata& md = store.metadata();
-  STRATA_ASSIGN(tx, md.Begin());
-  for (const PendingImport& import : imports) {
-    if (import.manifest.generated) continue;
-    STRATA_TRY(md.AddImageManifest(ImageManifestRecord{.image_id = import.image_id,
-                                                       .digest = import.manifest.digest(),
-                                                       .media_type = import.manifest.media_type}));
-  }
-  STRATA_TRY(tx.Commit());
-  return events;
+Result<IngestResult> CommitImports(Store& store, std::vector<PendingImport>& imports) {
+  std::vector<IngestImage> images;
+  for (PendingImport& import : imports) images.push_back(import.image);
+  return IngestImages(store, images);
 }
 
 }  // namespace strata

@@ -4,9 +4,9 @@
 // manifest made from the config and the uncompressed layer tars, as Docker 25's save does.
 // Importing stages each layer in one streaming pass: the blob is hashed and kept as it came
 // (when compressed), decompressed, and its tar hashed and written under its diffID. Nothing
-// becomes visible until the config has been checked against the manifest and every diffID
-// against the config; then the blobs, the image (CommitImages) and the record of which
-// compressed blobs and manifest belong to it are committed.
+// becomes visible until the store's ingest has checked the config against the manifest and every
+// diffID against the config; then it commits the blobs and records the image, its tags, which
+// compressed blobs carry its layers and its manifest in one transaction.
 #pragma once
 
 #include <memory>
@@ -61,20 +61,21 @@ struct StagedBlob {
 Result<StagedBlob> StageLayerBlob(const ContentStore& content, const Descriptor& blob,
                                   Reader& input, const StageOptions& options = {});
 
-// An image checked and ready to commit.
+// An image ready for the store's ingest (store/image_commit.h), with the staged blobs its
+// request points into.
 struct PendingImport {
-  Digest image_id;
-  std::string config_bytes;
-  std::vector<Digest> diff_ids;
-  std::vector<std::shared_ptr<StagedBlob>> layers;  // one per diffID (shared if a blob repeats)
-  ManifestBlob manifest;
-  std::vector<Reference> tags;
+  IngestImage image;
+  std::vector<std::shared_ptr<StagedBlob>> staged;  // owns what image.layers point to
 };
 
-// Commits imports: blobs first, then the images and tags (one CommitImages transaction), then
-// which layer blobs and manifest belong to each image (a second transaction; should it fail,
-// the images are there and an export generates their manifests instead).
-Result<std::vector<CommitEvent>> CommitImports(Store& store, std::vector<PendingImport>& imports);
+// The ingest request of an image whose layer i came as staged[i] (shared when a blob repeats).
+// A generated manifest is not recorded, nor are the blobs it names.
+PendingImport MakePendingImport(std::string config_bytes, const ManifestBlob& manifest,
+                                std::vector<std::shared_ptr<StagedBlob>> staged,
+                                std::vector<Reference> tags);
+
+// Ingests the images, all in one metadata transaction.
+Result<IngestResult> CommitImports(Store& store, std::vector<PendingImport>& imports);
 
 class StoreImageDestination : public ImageDestination {
  public:
@@ -84,7 +85,8 @@ class StoreImageDestination : public ImageDestination {
 
   Status PutBlob(const Descriptor& blob, BlobRole role, Reader& content) override;
   Status PutManifest(const ManifestBlob& manifest) override;
-  // Checks config and diffIDs; the destination is used up.
+  // Pairs the manifest's layers with the blobs copied; the destination is used up. The ingest
+  // checks config, manifest and diffIDs.
   Result<PendingImport> Prepare();
   Status Commit() override;  // Prepare() and CommitImports() of this image
 

@@ -55,8 +55,10 @@ class StoreTransportTest : public ::testing::Test {
 TEST_F(StoreTransportTest, GzipLayoutRoundTripKeepsManifestDigest) {
   TestImage image = MakeImage(/*gzip=*/true, "round");
   WriteLayout(dir_ / "in", {{&image, "v1"}});
+  const int64_t commits_before = store_->metadata().commits();
   auto id = Import(dir_ / "in", "v1", "example/round:1");
   ASSERT_TRUE(id) << id.error().message;
+  EXPECT_EQ(store_->metadata().commits() - commits_before, 1);  // image, blobs and manifest
   EXPECT_EQ(*id, image.id());
   EXPECT_EQ(*ResolveImage(*store_, "example/round:1"), image.id());
 

@@ -11,7 +11,7 @@
 #include "archive/compression.h"
 #include "archive/test_util.h"
 #include "digest/digest.h"
-#include "transport/manifest.h"
+#include "oci/manifest.h"
 #include "util/file.h"
 #include "util/go_json.h"
 

@@ -1,4 +1,4 @@
-#include "transport/platform.h"
+#include "oci/platform.h"
 
 #include <sys/utsname.h>
 

@@ -1,4 +1,4 @@
-#include "transport/manifest.h"
+#include "oci/manifest.h"
 
 #include <nlohmann/json.hpp>
 

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "transport/manifest.h"
+#include "oci/manifest.h"
 #include "util/result.h"
 
 namespace strata {
