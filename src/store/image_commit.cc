@@ -26,11 +26,9 @@ Status PutReference(Metadata& metadata, const Reference& ref, const Digest& imag
 
 namespace {
 
+// The layer unpacked while staged becomes the snapshot named by its cache-id (replacing one).
 Status MoveUnpacked(Store& store, StagedLayer& staged, const std::string& cache_id) {
-  const std::string target = store.LayerDir(cache_id);
-  if (::rename(staged.unpacked_dir.c_str(), target.c_str()) != 0) {
-    return Fail("rename " + staged.unpacked_dir + ": " + std::strerror(errno));
-  }
+  STRATA_TRY(store.snapshots().CommitStaged(staged.unpacked_dir, cache_id));
   staged.unpacked_dir.clear();
   return {};
 }
@@ -77,7 +75,6 @@ Result<std::vector<CommitEvent>> CommitImages(Store& store, std::vector<NewImage
       if (existing) {
         // Known layer, but not unpacked yet: use what staging unpacked instead of discarding it.
         if (!existing->unpacked && staged != nullptr && !staged->unpacked_dir.empty()) {
-          STRATA_TRY(RemoveAll(store.LayerDir(existing->cache_id)));
           STRATA_TRY(MoveUnpacked(store, *staged, existing->cache_id));
           STRATA_TRY(md.SetLayerUnpacked(chain[i], true));
         }
