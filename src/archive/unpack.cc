@@ -26,6 +26,9 @@ constexpr std::string_view kWhiteoutPrefix = ".wh.";
 constexpr std::string_view kWhiteoutMetaPrefix = ".wh..wh.";
 constexpr std::string_view kOpaqueMarker = ".wh..wh..opq";
 constexpr std::string_view kAufsLinkDir = ".wh..wh.plnk";
+// overlayfs: a directory with this xattr set to "y" hides the lower layers' contents of it.
+constexpr const char* kOverlayOpaqueXattr = "trusted.overlay.opaque";
+constexpr std::string_view kOverlayXattrPrefix = "trusted.overlay.";
 
 // "a/b/c" -> {"a/b", "c"}; "c" -> {"", "c"}.
 std::pair<std::string, std::string> SplitParent(const std::string& rel) {
@@ -99,6 +102,7 @@ class Unpacker {
       : tar_(tar),
         root_(std::move(root)),
         options_(options),
+        overlay_(options.whiteouts == WhiteoutForm::kOverlay),
         chown_(options.apply_ownership && ::geteuid() == 0 && !options.simulate_unprivileged),
         count_owners_(options.apply_ownership && !chown_),
         euid_(::geteuid()),
@@ -177,12 +181,13 @@ class Unpacker {
     auto [parent, base] = SplitParent(*rel);
     if (base.starts_with(kWhiteoutPrefix)) {
       parent_cache_.reset();  // what it removes may be (or hold) the cached directory
-      if (base == kOpaqueMarker) return ApplyOpaque(e, parent);
+      if (base == kOpaqueMarker) return overlay_ ? MarkOpaque(e, parent) : ApplyOpaque(e, parent);
       if (base.starts_with(kWhiteoutMetaPrefix)) {
         ++stats_.skipped_entries;
         return {};
       }
-      return ApplyWhiteout(e, parent, base.substr(kWhiteoutPrefix.size()));
+      const std::string name = base.substr(kWhiteoutPrefix.size());
+      return overlay_ ? MarkWhiteout(e, parent, name) : ApplyWhiteout(e, parent, name);
     }
 
     if (rel->empty()) return ApplyRootEntry(e);
@@ -204,11 +209,87 @@ class Unpacker {
     return {};
   }
 
-  Status ApplyWhiteout(const TarEntry& e, const std::string& parent, const std::string& name) {
+  static Status CheckWhiteoutName(const TarEntry& e, const std::string& name) {
     if (name.empty() || name == "." || name == "..") {
       return Fail("invalid whiteout " + e.name + ": it would remove \"" +
                   (name.empty() ? "." : name) + "\"");
     }
+    return {};
+  }
+
+  // kOverlay: the whiteout becomes a 0/0 character device in this layer's directory, replacing
+  // what this layer itself put at the name (the naive applier would have removed that too).
+  Status MarkWhiteout(const TarEntry& e, const std::string& parent, const std::string& name) {
+    STRATA_TRY(CheckWhiteoutName(e, name));
+    UniqueFd parent_fd;
+    int err = root_.MakeDirs(parent, &parent_fd);
+    if (err == ENOENT || err == ENOTDIR) return {};  // under this layer's own non-directory
+    if (err != 0) return EntryError(e, "parent directory /" + parent, err);
+    if ((err = RemoveAllAt(parent_fd.get(), name)) != 0) {
+      return EntryError(e, "remove", err);
+    }
+    if (::mknodat(parent_fd.get(), name.c_str(), S_IFCHR, makedev(0, 0)) != 0) {
+      if (errno != EPERM && errno != EACCES) return EntryError(e, "mknod whiteout", errno);
+      ++stats_.whiteouts_not_marked;  // a kernel before 5.8 without CAP_MKNOD
+      return {};
+    }
+    ++stats_.whiteouts;
+    return {};
+  }
+
+  // kOverlay: the opaque marker becomes an xattr of its directory (created if this layer did not
+  // declare it); nothing is removed. A symlink at the directory's name is not followed.
+  Status MarkOpaque(const TarEntry& e, const std::string& dir) {
+    UniqueFd dir_fd;
+    if (dir.empty()) {
+      if (int err = root_.OpenDir("", &dir_fd); err != 0) return EntryError(e, "open root", err);
+      return SetOpaque(e, dir_fd.get());
+    }
+    auto [grandparent, base] = SplitParent(dir);
+    UniqueFd parent_fd;
+    int err = root_.MakeDirs(grandparent, &parent_fd);
+    if (err == ENOENT || err == ENOTDIR) return {};
+    if (err != 0) return EntryError(e, "parent directory /" + grandparent, err);
+    if (::mkdirat(parent_fd.get(), base.c_str(), 0755) == 0) {
+      ::fchmodat(parent_fd.get(), base.c_str(), 0755, 0);
+    } else if (errno != EEXIST) {
+      return EntryError(e, "mkdir /" + dir, errno);
+    }
+    int fd = ::openat(parent_fd.get(), base.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOTDIR || errno == ELOOP) return {};  // not a directory: nothing to mark
+      return EntryError(e, "open /" + dir, errno);
+    }
+    dir_fd = UniqueFd(fd);
+    return SetOpaque(e, dir_fd.get());
+  }
+
+  // Sets trusted.overlay.opaque on the directory `fd` (any descriptor, O_PATH included), or
+  // counts it when the process may not set trusted attributes.
+  Status SetOpaque(const TarEntry& e, int fd) {
+    if (options_.simulate_unprivileged) {
+      ++stats_.opaque_not_marked;
+      return {};
+    }
+    const std::string path = "/proc/self/fd/" + std::to_string(fd);
+    if (::setxattr(path.c_str(), kOverlayOpaqueXattr, "y", 1, 0) != 0) {
+      if (errno != EPERM && errno != EACCES && errno != ENOTSUP) {
+        return EntryError(e, "set opaque xattr", errno);
+      }
+      ++stats_.opaque_not_marked;
+      return {};
+    }
+    ++stats_.opaque_dirs;
+    return {};
+  }
+
+  // A tar's own overlay attributes would let it redirect or hide what the markers above decide.
+  bool SkipXattr(const std::string& key) const {
+    return overlay_ && key.starts_with(kOverlayXattrPrefix);
+  }
+
+  Status ApplyWhiteout(const TarEntry& e, const std::string& parent, const std::string& name) {
+    STRATA_TRY(CheckWhiteoutName(e, name));
     UniqueFd parent_fd;
     int err = root_.MakeDirs(parent, &parent_fd);
     if (err == ENOENT || err == ENOTDIR) return {};  // nothing there to hide
@@ -336,6 +417,9 @@ class Unpacker {
     struct stat st;
     bool exists = ::fstatat(parent_fd, base.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
     if (!exists && errno != ENOENT) return EntryError(e, "lstat", errno);
+    // kOverlay: a directory where this layer put a whiteout hides the lower one's contents.
+    const bool over_whiteout = overlay_ && exists && S_ISCHR(st.st_mode) && st.st_rdev == 0 &&
+                               e.type == TarType::kDirectory;
     if (exists && !(S_ISDIR(st.st_mode) && e.type == TarType::kDirectory)) {
       if (int err = RemoveAllAt(parent_fd, base); err != 0) {
         return EntryError(e, "remove existing /" + rel, err);
@@ -347,6 +431,12 @@ class Unpacker {
       case TarType::kDirectory: {
         if (!exists) {
           if (::mkdirat(parent_fd, name, 0755) != 0) return EntryError(e, "mkdir", errno);
+          if (over_whiteout) {
+            int fd = ::openat(parent_fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (fd < 0) return EntryError(e, "open directory", errno);
+            UniqueFd dir(fd);
+            STRATA_TRY(SetOpaque(e, dir.get()));
+          }
           return FinishNewDirectory(e, parent_fd, base, rel);
         }
         int fd = ::openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -511,6 +601,7 @@ class Unpacker {
       // `name`.
       std::string path = "/proc/self/fd/" + std::to_string(parent_fd) + "/" + name;
       for (const auto& [key, value] : e.xattrs) {
+        if (SkipXattr(key)) continue;
         if (::lsetxattr(path.c_str(), key.c_str(), value.data(), value.size(), 0) != 0) {
           ++stats_.xattr_failures;
         }
@@ -531,6 +622,7 @@ class Unpacker {
   void SetXattrsFd(int fd, const TarEntry& e) {
     if (!options_.apply_xattrs) return;
     for (const auto& [key, value] : e.xattrs) {
+      if (SkipXattr(key)) continue;
       if (::fsetxattr(fd, key.c_str(), value.data(), value.size(), 0) != 0) {
         ++stats_.xattr_failures;
       }
@@ -573,6 +665,7 @@ class Unpacker {
   TarReader& tar_;
   RootFs root_;
   const UnpackOptions& options_;
+  const bool overlay_;  // WhiteoutForm::kOverlay
   const bool chown_;
   const bool count_owners_;  // entries whose owner is not applied are counted
   const uid_t euid_;
@@ -593,21 +686,36 @@ class Unpacker {
 std::string DescribeUnpackLosses(const UnpackLosses& losses) {
   if (!losses.any()) return "";
   std::vector<std::string> parts;
+  auto count = [](int64_t n, const char* one, const char* many) {
+    return std::to_string(n) + (n == 1 ? one : many);
+  };
   if (losses.devices > 0) {
-    parts.push_back(std::to_string(losses.devices) +
-                    (losses.devices == 1 ? " device node was" : " device nodes were") +
+    parts.push_back(count(losses.devices, " device node was", " device nodes were") +
                     " not created");
   }
   if (losses.owners > 0) {
-    parts.push_back(std::to_string(losses.owners) +
-                    (losses.owners == 1 ? " file keeps" : " files keep") +
+    parts.push_back(count(losses.owners, " file keeps", " files keep") +
                     " your ownership instead of the archive's");
   }
+  if (losses.whiteouts > 0) {
+    parts.push_back(count(losses.whiteouts, " deleted file was", " deleted files were") +
+                    " not marked as deleted");
+  }
+  if (losses.opaque_dirs > 0) {
+    parts.push_back(count(losses.opaque_dirs, " opaque directory was", " opaque directories were") +
+                    " not marked opaque");
+  }
   std::string text = "unpacking as uid " + std::to_string(::geteuid()) + ": " + parts[0];
-  if (parts.size() > 1) text += " and " + parts[1];
-  const char* what = losses.devices + losses.owners == 1 ? "it" : "them";
+  for (size_t i = 1; i < parts.size(); ++i) {
+    text += (i + 1 == parts.size() ? " and " : ", ") + parts[i];
+  }
+  const int64_t total = losses.devices + losses.owners + losses.whiteouts + losses.opaque_dirs;
+  const char* what = total == 1 ? "it" : "them";
   if (::geteuid() == 0) {  // root without CAP_MKNOD / CAP_CHOWN, or in a user namespace
-    return text + "; run with CAP_MKNOD and CAP_CHOWN outside a user namespace to keep " + what;
+    const bool markers = losses.whiteouts > 0 || losses.opaque_dirs > 0;
+    return text + "; run with CAP_MKNOD" +
+           (markers ? ", CAP_CHOWN and CAP_SYS_ADMIN" : " and CAP_CHOWN") +
+           " outside a user namespace to keep " + what;
   }
   return text + "; run as root to keep " + what;
 }

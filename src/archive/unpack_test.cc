@@ -540,6 +540,115 @@ TEST_P(UnpackTest, WhiteoutsAndOpaqueDirectories) {
   EXPECT_EQ(r->entries, 9);
 }
 
+// --- WhiteoutForm::kOverlay --------------------------------------------------------------------
+
+bool IsWhiteoutDevice(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
+}
+
+std::string Xattr(const std::string& path, const char* name) {
+  char buf[256];
+  ssize_t n = ::lgetxattr(path.c_str(), name, buf, sizeof buf);
+  return n < 0 ? "<none>" : std::string(buf, static_cast<size_t>(n));
+}
+
+// Every name under `dir` (relative), depth first.
+void Walk(const std::string& dir, const std::string& prefix, std::vector<std::string>* out) {
+  for (const std::string& name : List(dir)) {
+    out->push_back(prefix + name);
+    struct stat st;
+    if (::lstat((dir + "/" + name).c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      Walk(dir + "/" + name, prefix + name + "/", out);
+    }
+  }
+}
+
+UnpackOptions Overlay() {
+  UnpackOptions options;
+  options.whiteouts = WhiteoutForm::kOverlay;
+  return options;
+}
+
+TEST_P(UnpackTest, OverlayFormKeepsWhiteoutsAsDevicesAndOpaqueAsXattrs) {
+  if (::geteuid() != 0) GTEST_SKIP() << "trusted.overlay.* needs root";
+  TarBuilder l;
+  l.Whiteout("gone").Dir("etc").Whiteout("etc/passwd");
+  l.Dir("d").Opaque("d").File("d/c", "c");
+  l.Opaque("implicit/dir");  // a marker whose directory the layer did not declare
+  l.File("own", "this layer's own").Whiteout("own");
+  l.Whiteout("again").Dir("again");  // a directory replacing the layer's own whiteout
+  TarEntry redirect;
+  redirect.name = "redirected";
+  redirect.type = TarType::kDirectory;
+  redirect.mode = 0755;
+  redirect.xattrs["trusted.overlay.redirect"] = "/etc";
+  redirect.xattrs["trusted.overlay.opaque"] = "y";
+  l.Add(redirect);
+  auto r = Apply(l, Overlay());
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(IsWhiteoutDevice(R("gone")));
+  EXPECT_TRUE(IsWhiteoutDevice(R("etc/passwd")));
+  EXPECT_TRUE(IsWhiteoutDevice(R("own")));
+  EXPECT_EQ(Xattr(R("d"), "trusted.overlay.opaque"), "y");
+  EXPECT_EQ(List(R("d")), std::vector<std::string>{"c"});
+  EXPECT_EQ(Xattr(R("implicit/dir"), "trusted.overlay.opaque"), "y");
+  EXPECT_EQ(Xattr(R("again"), "trusted.overlay.opaque"), "y");
+  EXPECT_EQ(Xattr(R("etc"), "trusted.overlay.opaque"), "<none>");
+  // The tar's own overlay attributes are not applied.
+  EXPECT_EQ(Xattr(R("redirected"), "trusted.overlay.redirect"), "<none>");
+  EXPECT_EQ(Xattr(R("redirected"), "trusted.overlay.opaque"), "<none>");
+  std::vector<std::string> all;
+  Walk(root_, "", &all);
+  for (const std::string& name : all) EXPECT_EQ(name.find(".wh."), std::string::npos) << name;
+  EXPECT_EQ(r->whiteouts, 4);
+  EXPECT_EQ(r->opaque_dirs, 3);
+  EXPECT_EQ(r->whiteouts_not_marked + r->opaque_not_marked, 0);
+}
+
+TEST_P(UnpackTest, OverlayFormRefusesHostileWhiteouts) {
+  for (const char* name : {".wh...", "etc/.wh...", ".wh..", "etc/.wh.."}) {
+    TarBuilder l;
+    l.File(name, "");
+    auto r = Apply(l, Overlay());
+    ASSERT_FALSE(r) << name;
+    EXPECT_NE(r.error().message.find(std::string("invalid whiteout ") + name), std::string::npos)
+        << r.error().message;
+  }
+  TarBuilder climb;
+  climb.File("../.wh.victim", "");
+  auto r = Apply(climb, Overlay());
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("escapes the root"), std::string::npos) << r.error().message;
+  // Through symlinks that point out of the root, markers land inside it (chroot semantics);
+  // TearDown checks that nothing outside was touched.
+  TarBuilder l;
+  l.Symlink("../../victim", "up").Symlink("/../victimDir", "abs");
+  l.Whiteout("up/hello").Whiteout("abs/victim").Opaque("up");
+  r = Apply(l, Overlay());
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(IsSymlink(R("up")));  // the marker on a symlink is not followed
+  EXPECT_EQ(Xattr(R("up"), "trusted.overlay.opaque"), "<none>");
+}
+
+TEST_P(UnpackTest, OverlayFormUnprivilegedCountsTheMarkersItCannotSet) {
+  TarBuilder l;
+  l.Whiteout("gone").Dir("d").Opaque("d").Opaque("e");
+  UnpackOptions options = Overlay();
+  options.simulate_unprivileged = true;
+  auto r = Apply(l, options);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->opaque_not_marked, 2);
+  EXPECT_EQ(r->whiteouts + r->whiteouts_not_marked, 1);  // Linux >= 5.8 lets anyone make it
+  EXPECT_EQ(Xattr(R("d"), "trusted.overlay.opaque"), "<none>");
+  EXPECT_FALSE(Exists(R(".wh.gone")));
+  EXPECT_FALSE(Exists(R("d/.wh..wh..opq")));
+  UnpackLosses losses;
+  losses.Add(*r);
+  EXPECT_EQ(losses.opaque_dirs, 2);
+  EXPECT_TRUE(losses.any());
+}
+
 TEST_P(UnpackTest, OpaqueMarkerOnSymlinkIsNotFollowed) {
   TarBuilder base;
   base.Dir("real").File("real/f", "f").Symlink("real", "link");
@@ -781,6 +890,15 @@ TEST(UnpackLossesTest, Describe) {
             as + "1 device node was not created" + run + " to keep it");
   EXPECT_EQ(DescribeUnpackLosses({.devices = 0, .owners = 1}),
             as + "1 file keeps your ownership instead of the archive's" + run + " to keep it");
+  const std::string run_markers =
+      ::geteuid() == 0
+          ? "; run with CAP_MKNOD, CAP_CHOWN and CAP_SYS_ADMIN outside a user namespace"
+          : "; run as root";
+  EXPECT_EQ(DescribeUnpackLosses({.devices = 0, .owners = 2, .whiteouts = 1, .opaque_dirs = 3}),
+            as +
+                "2 files keep your ownership instead of the archive's, 1 deleted file was not "
+                "marked as deleted and 3 opaque directories were not marked opaque" +
+                run_markers + " to keep them");
 }
 
 TEST_P(UnpackTest, XattrsAreBestEffort) {

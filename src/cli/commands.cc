@@ -94,6 +94,7 @@ void RegisterCommands(CLI::App& app, GlobalOptions& global) {
   RegisterAuthCommands(app, global);
   RegisterMigrateCommands(app, global);
   RegisterRegistryServerCommands(app, global);
+  RegisterSnapshotCommands(app, global);
   auto* version = app.add_subcommand("version", "Show the strata version");
   version->callback([] { std::cout << "strata version " << kStrataVersion << "\n"; });
   RegisterImageGroup(app, global);

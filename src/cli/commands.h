@@ -50,6 +50,8 @@ void RegisterAuthCommands(CLI::App& app, GlobalOptions& global);
 void RegisterMigrateCommands(CLI::App& app, GlobalOptions& global);
 // registry serve, registry gc
 void RegisterRegistryServerCommands(CLI::App& app, GlobalOptions& global);
+// snapshot mounts (hidden: debugging)
+void RegisterSnapshotCommands(CLI::App& app, GlobalOptions& global);
 // image prune (under the `image` group)
 void RegisterPruneCommand(CLI::App& image, GlobalOptions& global);
 // completion bash|zsh|fish, man: generated from the registered commands; call last.

@@ -85,7 +85,7 @@ class BackgroundUnpack {
     thread_ = std::thread([this] {
       thread_id_.store(static_cast<int>(::gettid()));
       TarReader tar(pipe_.reader());
-      auto stats = UnpackLayer(tar, dir_);
+      auto stats = UnpackLayer(tar, dir_, {.whiteouts = WhiteoutForm::kOverlay});
       if (!stats) status_ = tl::unexpected(stats.error());
       if (stats) losses_.Add(*stats);
       if (DebugLogEnabled() && stats) {

@@ -33,7 +33,8 @@ struct StagedLayer {
 
 struct StageOptions {
   // When set, the layer is also unpacked into this (new) directory on a second thread, from the
-  // same pass over the input.
+  // same pass over the input, in the form of an overlayfs lower directory (a snapshot's staging
+  // directory: WhiteoutForm::kOverlay, archive/unpack.h).
   std::string unpack_dir;
   // When false the tar is hashed and checked but not stored: the caller keeps the layer's
   // compressed form instead (see store/layer_content.h).

@@ -180,7 +180,7 @@ Status DownloadLayers(Store& store, const PullSource& source, std::vector<LayerJ
     if (!reader) return Wrap("layer " + job.blob.digest.str(), reader.error());
     CancellableReader input(**reader, cancelled);
     StageOptions stage;
-    if (options.unpack) stage.unpack_dir = store.LayerDir(RandomHexId()) + ".unpacking";
+    if (options.unpack) stage.unpack_dir = store.snapshots().NewStagingDir();
     // The registry's blob is kept (a push re-serves it); the tar is derived from it when
     // needed, so it is not written a second time.
     stage.store_tar = false;

@@ -144,7 +144,7 @@ TEST_F(ImagePullTest, LyingBlobLeavesStoreUnchanged) {
   EXPECT_TRUE(layers->empty());
   EXPECT_TRUE(store_->metadata().ListLayerBlobs()->empty());
   // Only blobs nothing references may remain (gc removes them); no unpacked directories.
-  for (const std::string& f : Files()) EXPECT_EQ(f.find("layers/"), std::string::npos) << f;
+  for (const std::string& f : Files()) EXPECT_EQ(f.find("snapshots/"), std::string::npos) << f;
 }
 
 TEST_F(ImagePullTest, DiffIdMismatchIsRefused) {
@@ -217,7 +217,7 @@ TEST_F(ImagePullTest, BrokenDownloadIsKeptAndTheNextPullResumesIt) {
   ASSERT_TRUE(PathExists(partial));
   EXPECT_EQ(archive_test::Slurp(partial), image.blobs[1].substr(0, cut));
   EXPECT_FALSE(ResolveImage(*store_, "127.0.0.1:5000/team/app:v1"));
-  for (const std::string& f : Files()) EXPECT_EQ(f.find("layers/"), std::string::npos) << f;
+  for (const std::string& f : Files()) EXPECT_EQ(f.find("snapshots/"), std::string::npos) << f;
 
   registry_.break_after.clear();
   auto resumed = Pull("127.0.0.1:5000/team/app:v1");
@@ -261,8 +261,8 @@ TEST_F(ImagePullTest, CancelStopsThePullAndLeavesNothingVisible) {
   EXPECT_EQ(pulled.error().code, ErrorCode::kCancelled);  // exit 130, not 1
   EXPECT_FALSE(ResolveImage(*store_, "127.0.0.1:5000/team/app:v1"));
   for (const std::string& f : Files()) {
-    EXPECT_EQ(f.find("layers/"), std::string::npos) << f;
-    EXPECT_EQ(f.find(".unpacking"), std::string::npos) << f;
+    EXPECT_EQ(f.find("snapshots/"), std::string::npos) << f;
+    EXPECT_EQ(f.find(".staging"), std::string::npos) << f;
   }
   auto after = Pull("127.0.0.1:5000/team/app:v1");
   ASSERT_TRUE(after) << after.error().message;

@@ -167,14 +167,14 @@ TEST_F(FsckTest, RepairSaysWhereToPullAnImageFrom) {
 TEST_F(FsckTest, RepairRemovesUnreferencedFilesTheCheckLeaves) {
   Digest id = Add({.layers = {Layer("0", 10)}, .tags = {"x/a:1"}});
   const Digest stray = *store_->content().Put("nothing names this");
-  ASSERT_TRUE(MakeDirs(root() + "/layers/leftover", 0700));
+  ASSERT_TRUE(MakeDirs(root() + "/snapshots/leftover", 0700));
   EXPECT_EQ(Fsck().problems, Lines{});
   EXPECT_TRUE(store_->content().Exists(stray));
-  EXPECT_TRUE(PathExists(root() + "/layers/leftover"));
+  EXPECT_TRUE(PathExists(root() + "/snapshots/leftover"));
   FsckReport r = Fsck(/*repair=*/true);
   EXPECT_EQ(r.problems, Lines{});
   EXPECT_FALSE(store_->content().Exists(stray));
-  EXPECT_FALSE(PathExists(root() + "/layers/leftover"));
+  EXPECT_FALSE(PathExists(root() + "/snapshots/leftover"));
   EXPECT_TRUE(Exists(id));
 }
 

@@ -27,11 +27,9 @@ Status PutReference(Metadata& metadata, const Reference& ref, const Digest& imag
 
 namespace {
 
+// The layer unpacked while staged becomes the snapshot named by its cache-id (replacing one).
 Status MoveUnpacked(Store& store, StagedLayer& staged, const std::string& cache_id) {
-  const std::string target = store.LayerDir(cache_id);
-  if (::rename(staged.unpacked_dir.c_str(), target.c_str()) != 0) {
-    return Fail("rename " + staged.unpacked_dir + ": " + std::strerror(errno));
-  }
+  STRATA_TRY(store.snapshots().CommitStaged(staged.unpacked_dir, cache_id));
   staged.unpacked_dir.clear();
   return {};
 }
@@ -121,7 +119,6 @@ Status RecordLayers(Store& store, IngestImage& image, const std::vector<Digest>&
     StagedLayer* staged = image.layers[i].staged;
     if (existing) {
       if (!existing->unpacked && staged != nullptr && !staged->unpacked_dir.empty()) {
-        STRATA_TRY(RemoveAll(store.LayerDir(existing->cache_id)));
         STRATA_TRY(MoveUnpacked(store, *staged, existing->cache_id));
         STRATA_TRY(md.SetLayerUnpacked(chain[i], true));
       }

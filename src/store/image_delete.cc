@@ -1,7 +1,5 @@
 #include "store/image_delete.h"
 
-#include <dirent.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -31,6 +29,24 @@ uint64_t TreeSize(const std::string& dir) {
 std::string FamiliarRef(const RefRecord& ref) {
   auto parsed = ParseReference(ref.name);
   return parsed ? parsed->FamiliarString() : ref.name;
+}
+
+// Removes every snapshot directory that no domain's gc_snapshots_* view names (the images
+// domain's names the unpacked layers left after the dead ones' rows went), staging leftovers of
+// interrupted unpacks included, and the layers/ directory of releases before snapshots. Returns
+// the bytes reclaimed.
+Result<int64_t> CollectSnapshots(Store& store) {
+  STRATA_ASSIGN(roots, store.metadata().DomainSnapshotRoots());
+  std::set<std::string> keep;
+  for (const Metadata::SnapshotRoot& root : roots) keep.insert(root.id);
+  STRATA_ASSIGN(reclaimed, store.snapshots().RemoveAllExcept(keep));
+  // images schema step 2 marked every layer of that directory not unpacked: nothing reads it.
+  const std::string legacy = store.root() + "/layers";
+  if (PathExists(legacy)) {
+    reclaimed += static_cast<int64_t>(TreeSize(legacy));
+    STRATA_TRY(RemoveAll(legacy));
+  }
+  return reclaimed;
 }
 
 // Deletes one image row and its references (caller checked it may go).
@@ -136,24 +152,8 @@ Result<DeleteReport> CollectGarbageLocked(Store& store, DeleteReport report) {
   STRATA_ASSIGN(roots, md.DomainGcRoots());
   for (const Metadata::GcRoot& root : roots) live_blobs.insert(root.digest);
 
-  std::set<std::string> live_cache_ids;
-  for (const LayerRecord& l : layers) {
-    if (live_chains.count(l.chain_id.str())) live_cache_ids.insert(l.cache_id);
-  }
-  std::string layers_dir = store.root() + "/layers";
-  if (DIR* d = ::opendir(layers_dir.c_str())) {
-    std::vector<std::string> stale;
-    while (dirent* e = ::readdir(d)) {
-      std::string name = e->d_name;
-      if (name != "." && name != ".." && !live_cache_ids.count(name)) stale.push_back(name);
-    }
-    ::closedir(d);
-    for (const std::string& name : stale) {
-      // Counted, so that the reclaimed space includes what an interrupted unpack left.
-      report.reclaimed_bytes += static_cast<int64_t>(TreeSize(layers_dir + "/" + name));
-      STRATA_TRY(RemoveAll(layers_dir + "/" + name));
-    }
-  }
+  STRATA_ASSIGN(reclaimed, CollectSnapshots(store));
+  report.reclaimed_bytes += reclaimed;
   STRATA_ASSIGN(all_blobs, content.List());
   for (const Digest& blob : all_blobs) {
     if (live_blobs.count(blob)) continue;

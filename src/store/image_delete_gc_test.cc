@@ -116,8 +116,8 @@ TEST_F(GcTest, RemovesWhatNothingReferences) {
   ASSERT_TRUE(store_->metadata().DeleteImageManifests(gone));
   ASSERT_TRUE(store_->metadata().DeleteImage(gone));
   // A directory no layer names (an interrupted unpack).
-  ASSERT_TRUE(MakeDirs(root() + "/layers/leftover/sub", 0700));
-  ASSERT_TRUE(archive_test::WriteTestFile(root() + "/layers/leftover/sub/f", "12345"));
+  ASSERT_TRUE(MakeDirs(root() + "/snapshots/leftover/sub", 0700));
+  ASSERT_TRUE(archive_test::WriteTestFile(root() + "/snapshots/leftover/sub/f", "12345"));
 
   const std::vector<Digest> diff_ids{Digest::Sha256Of(l0), Digest::Sha256Of(l1)};
   const Digest dead_chain = ChainIds(diff_ids)[1];
@@ -131,7 +131,7 @@ TEST_F(GcTest, RemovesWhatNothingReferences) {
   EXPECT_EQ(Blobs(), Sorted({keep, Digest::Sha256Of(l0)}));
   EXPECT_EQ(LayerCount(), 1u);
   EXPECT_TRUE(store_->metadata().LayerBlobs(Digest::Sha256Of(l1))->empty());
-  EXPECT_FALSE(PathExists(root() + "/layers/leftover"));
+  EXPECT_FALSE(PathExists(root() + "/snapshots/leftover"));
   EXPECT_FALSE(store_->content().Exists(stray));
   // A second run finds nothing.
   DeleteReport again = Gc();
@@ -150,10 +150,11 @@ TEST_F(GcTest, UnpackedLayersStayWhileUsedAndGoWithTheirImage) {
   ASSERT_EQ(layers.size(), 2u);
   for (const LayerRecord& l : layers) {
     EXPECT_TRUE(l.unpacked);
-    EXPECT_TRUE(PathExists(store_->LayerDir(l.cache_id)));
+    EXPECT_TRUE(PathExists(store_->snapshots().FilesDir(l.cache_id)));
   }
   Gc();
-  for (const LayerRecord& l : layers) EXPECT_TRUE(PathExists(store_->LayerDir(l.cache_id)));
+  for (const LayerRecord& l : layers)
+    EXPECT_TRUE(PathExists(store_->snapshots().FilesDir(l.cache_id)));
 
   auto removed = RemoveImage(*store_, "x/gone:1", false);  // rmi collects garbage itself
   ASSERT_TRUE(removed) << removed.error().message;
@@ -161,9 +162,54 @@ TEST_F(GcTest, UnpackedLayersStayWhileUsedAndGoWithTheirImage) {
   ASSERT_EQ(left.size(), 1u);
   EXPECT_EQ(left[0].diff_id, Digest::Sha256Of(l0));
   for (const LayerRecord& l : layers) {
-    EXPECT_EQ(PathExists(store_->LayerDir(l.cache_id)), l.cache_id == left[0].cache_id);
+    EXPECT_EQ(PathExists(store_->snapshots().FilesDir(l.cache_id)), l.cache_id == left[0].cache_id);
   }
   EXPECT_EQ(Blobs(), Sorted({keep, Digest::Sha256Of(l0)}));
+}
+
+// Snapshot directories live by the domains' gc_snapshots_* views, not by what gc itself knows: a
+// writable layer another domain (here a stand-in for containers) names survives, a directory
+// nothing names goes, and so does layers/, where releases before snapshots unpacked.
+TEST_F(GcTest, SnapshotsNamedByAnotherDomainSurviveUnnamedOnesGo) {
+  Digest id = Add({.layers = {Layer("0", 10)}, .tags = {"x/a:1"}});
+  ASSERT_TRUE(UnpackImage(*store_, id));
+  const LayerRecord layer = store_->metadata().ListLayers()->at(0);
+  ASSERT_TRUE(layer.unpacked);
+  auto db = store_->metadata().OpenDomain({"containers", {R"sql(
+CREATE TABLE containers(id TEXT PRIMARY KEY, rw_layer TEXT NOT NULL);
+CREATE VIEW gc_snapshots_containers(id) AS SELECT rw_layer FROM containers;
+)sql"}});
+  ASSERT_TRUE(db) << db.error().message;
+  ASSERT_TRUE((*db)->Exec("INSERT INTO containers VALUES('c1', 'c1-rw')"));
+  Snapshotter& snapshots = store_->snapshots();
+  ASSERT_TRUE(snapshots.Prepare("c1-rw", {layer.cache_id}));
+  ASSERT_TRUE(archive_test::WriteTestFile(snapshots.FilesDir("c1-rw") + "/written", "123"));
+  ASSERT_TRUE(snapshots.Prepare("unnamed", {layer.cache_id}));
+  ASSERT_TRUE(archive_test::WriteTestFile(snapshots.FilesDir("unnamed") + "/f", "1234567"));
+  ASSERT_TRUE(MakeDirs(root() + "/layers/0123abcd/etc", 0700));
+  ASSERT_TRUE(archive_test::WriteTestFile(root() + "/layers/0123abcd/etc/os", "old"));
+
+  auto roots = store_->metadata().DomainSnapshotRoots();
+  ASSERT_TRUE(roots) << roots.error().message;
+  ASSERT_EQ(roots->size(), 2u);
+  EXPECT_EQ((*roots)[0].domain, "containers");
+  EXPECT_EQ((*roots)[0].id, "c1-rw");
+  EXPECT_EQ((*roots)[1].domain, "images");
+  EXPECT_EQ((*roots)[1].id, layer.cache_id);
+
+  DeleteReport r = Gc();
+  EXPECT_EQ(r.reclaimed_bytes, 7 + 3);
+  EXPECT_TRUE(snapshots.Exists("c1-rw"));
+  EXPECT_EQ(archive_test::Slurp(snapshots.FilesDir("c1-rw") + "/written"), "123");
+  EXPECT_TRUE(snapshots.Exists(layer.cache_id));
+  EXPECT_FALSE(PathExists(snapshots.dir() + "/unnamed"));
+  EXPECT_FALSE(PathExists(root() + "/layers"));
+
+  // Once the domain stops naming it, it goes.
+  ASSERT_TRUE((*db)->Exec("DELETE FROM containers"));
+  Gc();
+  EXPECT_FALSE(PathExists(snapshots.dir() + "/c1-rw"));
+  EXPECT_TRUE(snapshots.Exists(layer.cache_id));
 }
 
 TEST_F(GcTest, RmiReclaimsOnlyWhatTheImageAloneUsed) {

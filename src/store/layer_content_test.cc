@@ -105,9 +105,9 @@ TEST_F(LayerContentTest, UnpackImagePutsEachLayerInItsOwnDirectory) {
   auto top = **store_->metadata().GetLayer(chain[1]);
   EXPECT_TRUE(bottom.unpacked);
   EXPECT_TRUE(top.unpacked);
-  EXPECT_EQ(Slurp(store_->LayerDir(bottom.cache_id) + "/etc/os"), "base\n");
-  EXPECT_EQ(Slurp(store_->LayerDir(top.cache_id) + "/app"), "top\n");
-  EXPECT_FALSE(PathExists(store_->LayerDir(top.cache_id) + "/etc"));
+  EXPECT_EQ(Slurp(store_->snapshots().FilesDir(bottom.cache_id) + "/etc/os"), "base\n");
+  EXPECT_EQ(Slurp(store_->snapshots().FilesDir(top.cache_id) + "/app"), "top\n");
+  EXPECT_FALSE(PathExists(store_->snapshots().FilesDir(top.cache_id) + "/etc"));
   // Unpacked layers are not unpacked again.
   auto again = UnpackImage(*store_, id);
   ASSERT_TRUE(again) << again.error().message;
@@ -121,7 +121,7 @@ TEST_F(LayerContentTest, UnpackReadsACompressedOnlyLayer) {
   auto report = UnpackImage(*store_, id);
   ASSERT_TRUE(report) << report.error().message;
   auto layer = **store_->metadata().GetLayer(Digest::Sha256Of(tar));
-  EXPECT_EQ(Slurp(store_->LayerDir(layer.cache_id) + "/f"), "zipped\n");
+  EXPECT_EQ(Slurp(store_->snapshots().FilesDir(layer.cache_id) + "/f"), "zipped\n");
 }
 
 TEST_F(LayerContentTest, ADamagedLayerIsNotMarkedUnpacked) {
@@ -136,8 +136,8 @@ TEST_F(LayerContentTest, ADamagedLayerIsNotMarkedUnpacked) {
   EXPECT_NE(report.error().message.find(diff.str()), std::string::npos) << report.error().message;
   auto layer = **store_->metadata().GetLayer(diff);
   EXPECT_FALSE(layer.unpacked);
-  EXPECT_FALSE(PathExists(store_->LayerDir(layer.cache_id)));
-  EXPECT_FALSE(PathExists(store_->LayerDir(layer.cache_id) + ".unpacking"));
+  EXPECT_FALSE(PathExists(store_->snapshots().FilesDir(layer.cache_id)));
+  EXPECT_TRUE(ListDirectory(store_->snapshots().dir())->empty());  // no staging directory left
 }
 
 TEST_F(LayerContentTest, UnpackOfAnUnknownChainIsRefused) {

@@ -17,26 +17,22 @@
 namespace strata {
 namespace {
 
-// Unpacks one layer tar into a fresh directory.
-Result<UnpackStats> UnpackOne(const Store& store, const ContentStore& content,
+// Unpacks one layer tar, in the overlay form, into a staging directory that becomes the layer's
+// snapshot (named by its cache-id).
+Result<UnpackStats> UnpackOne(Snapshotter& snapshots, const ContentStore& content,
                               const LayerRecord& layer, const LayerTarSource& source) {
-  const std::string final_dir = store.LayerDir(layer.cache_id);
-  const std::string temp_dir = final_dir + ".unpacking";
-  STRATA_TRY(RemoveAll(temp_dir));  // leftovers of an interrupted unpack
-  if (::mkdir(temp_dir.c_str(), 0755) != 0) {
-    return Fail("create " + temp_dir + ": " + std::strerror(errno));
+  const std::string staging = snapshots.NewStagingDir();
+  if (::mkdir(staging.c_str(), 0755) != 0) {
+    return Fail("create " + staging + ": " + std::strerror(errno));
   }
   STRATA_ASSIGN(reader, OpenLayerTar(content, source));
   TarReader tar(*reader);
-  auto stats = UnpackLayer(tar, temp_dir);
+  auto stats = UnpackLayer(tar, staging, {.whiteouts = WhiteoutForm::kOverlay});
   if (!stats) {
-    (void)RemoveAll(temp_dir);
+    (void)RemoveAll(staging);
     return Wrap("unpacking layer " + layer.chain_id.str(), stats.error());
   }
-  STRATA_TRY(RemoveAll(final_dir));
-  if (::rename(temp_dir.c_str(), final_dir.c_str()) != 0) {
-    return Fail("rename " + temp_dir + ": " + std::strerror(errno));
-  }
+  STRATA_TRY(snapshots.CommitStaged(staging, layer.cache_id));
   return *stats;
 }
 
@@ -44,6 +40,8 @@ Result<UnpackStats> UnpackOne(const Store& store, const ContentStore& content,
 
 Result<UnpackReport> UnpackLayers(Store& store, const std::vector<Digest>& chain_ids,
                                   int parallelism) {
+  // Shared: a gc (exclusive) would take the staging directories for leftovers.
+  STRATA_ASSIGN(lock, store.LockShared());
   std::vector<LayerRecord> todo;
   std::vector<LayerTarSource> sources;
   for (const Digest& chain : chain_ids) {
@@ -61,7 +59,7 @@ Result<UnpackReport> UnpackLayers(Store& store, const std::vector<Digest>& chain
   std::vector<Digest> done;
   auto worker = [&] {
     for (size_t i = next++; i < todo.size(); i = next++) {
-      auto stats = UnpackOne(store, store.content(), todo[i], sources[i]);
+      auto stats = UnpackOne(store.snapshots(), store.content(), todo[i], sources[i]);
       std::lock_guard<std::mutex> lock(mu);
       if (!stats) {
         if (!first_error) first_error = stats.error();

@@ -1,7 +1,9 @@
-// Unpacking stored layers into <root>/layers/<cache-id>/, each layer into its own directory (the
-// shape overlayfs lower directories take, as docker's overlay2 keeps them). A layer directory is
-// built under a temporary name and renamed into place, then marked unpacked in the metadata, so a
-// crash leaves either nothing or a complete directory. Independent layers unpack in parallel.
+// Unpacking stored layers into snapshots (snapshot/snapshotter.h), each layer into its own
+// directory in the form overlayfs lower directories take (whiteouts as 0/0 devices, opaque
+// directories by xattr, as docker's overlay2 keeps them). A layer is unpacked into a staging
+// directory that the snapshotter moves into place as the snapshot named by its cache-id, then
+// marked unpacked in the metadata, so a crash leaves either nothing the images domain names or a
+// complete snapshot. Independent layers unpack in parallel.
 #pragma once
 
 #include <vector>

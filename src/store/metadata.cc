@@ -6,8 +6,7 @@ namespace {
 // The images domain: layers, their compressed forms, images, references, manifests and where
 // blobs were seen. Step 1 is the schema of every release before domains (user_version 1), without
 // the registry's tables, which are the registry domain's now.
-const SchemaDomain& ImagesDomain() {
-  static const SchemaDomain domain{"images", {R"sql(
+constexpr const char* kImagesStep1 = R"sql(
 CREATE TABLE IF NOT EXISTS layers(
   chain_id TEXT PRIMARY KEY,
   diff_id TEXT NOT NULL,
@@ -46,7 +45,20 @@ CREATE TABLE IF NOT EXISTS blob_sources(
   registry TEXT NOT NULL,
   repository TEXT NOT NULL,
   PRIMARY KEY(digest, registry, repository));
-)sql"}};
+)sql";
+
+// Step 2: unpacked layers are snapshots (snapshot/snapshotter.h) in the overlay form, kept by the
+// view gc_snapshots_images. What earlier releases unpacked, into layers/<cache-id> with whiteouts
+// applied by deleting, is not that form: those layers are unpacked again when next needed, and
+// gc removes layers/ (derived data only).
+constexpr const char* kImagesStep2 = R"sql(
+UPDATE layers SET unpacked = 0;
+CREATE VIEW IF NOT EXISTS gc_snapshots_images(id) AS
+  SELECT cache_id FROM layers WHERE unpacked = 1;
+)sql";
+
+const SchemaDomain& ImagesDomain() {
+  static const SchemaDomain domain{"images", {kImagesStep1, kImagesStep2}};
   return domain;
 }
 
@@ -234,15 +246,25 @@ Result<int64_t> Metadata::DomainVersion(const std::string& name) {
 
 Result<int64_t> Metadata::LayoutVersion() { return ReadUserVersion(db_); }
 
-Result<std::vector<Metadata::GcRoot>> Metadata::DomainGcRoots() {
-  STRATA_ASSIGN(views, db_.Prepare("SELECT name FROM sqlite_master WHERE type = 'view' AND "
-                                   "name LIKE 'gc\\_roots\\_%' ESCAPE '\\' ORDER BY name"));
+namespace {
+
+// The views whose names start with `prefix` (escaped for LIKE: "gc\\_roots\\_"), by name.
+Result<std::vector<std::string>> ViewsNamed(Database& db, const std::string& like_prefix) {
+  STRATA_ASSIGN(views, db.Prepare("SELECT name FROM sqlite_master WHERE type = 'view' AND "
+                                  "name LIKE ? ESCAPE '\\' ORDER BY name"));
+  views.Bind(1, like_prefix + "%");
   std::vector<std::string> names;
   for (;;) {
     STRATA_ASSIGN(row, views.Step());
-    if (!row) break;
+    if (!row) return names;
     names.push_back(views.Text(0));
   }
+}
+
+}  // namespace
+
+Result<std::vector<Metadata::GcRoot>> Metadata::DomainGcRoots() {
+  STRATA_ASSIGN(names, ViewsNamed(db_, "gc\\_roots\\_"));
   // A store read without write access may be of layout 1, whose registry roots have no view yet.
   STRATA_ASSIGN(version, ReadUserVersion(db_));
   std::vector<std::pair<std::string, std::string>> queries;  // domain, SELECT
@@ -264,6 +286,20 @@ Result<std::vector<Metadata::GcRoot>> Metadata::DomainGcRoots() {
       if (!row) break;
       STRATA_ASSIGN(d, ColumnDigest(s, 0, (domain + " gc root").c_str()));
       out.push_back({domain, d});
+    }
+  }
+  return out;
+}
+
+Result<std::vector<Metadata::SnapshotRoot>> Metadata::DomainSnapshotRoots() {
+  STRATA_ASSIGN(names, ViewsNamed(db_, "gc\\_snapshots\\_"));
+  std::vector<SnapshotRoot> out;
+  for (const std::string& view : names) {
+    STRATA_ASSIGN(s, db_.Prepare("SELECT id FROM \"" + view + "\""));
+    for (;;) {
+      STRATA_ASSIGN(row, s.Step());
+      if (!row) break;
+      out.push_back({view.substr(std::string("gc_snapshots_").size()), s.Text(0)});
     }
   }
   return out;

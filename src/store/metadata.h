@@ -8,7 +8,10 @@
 // volumes and the build cache. A domain's tables are created and upgraded by its ordered steps
 // (SchemaDomain), and its version is kept in the table schema_domains. A domain keeps blobs alive
 // by a view named gc_roots_<domain> with one column of digests: gc keeps, and fsck verifies, every
-// blob such a view names, whichever strata wrote it, without knowing the domain.
+// blob such a view names, whichever strata wrote it, without knowing the domain. In the same way a
+// domain keeps snapshots (unpacked layers, writable layers: snapshot/snapshotter.h) by a view
+// gc_snapshots_<domain>(id): gc removes every snapshot directory no such view names. The images
+// domain's view names the cache-ids of its unpacked layers.
 //
 // Versions. PRAGMA user_version is the version of the layout of domains itself: 1 for stores
 // written before domains (every table created by this file), 2 since. Opening a store for writing
@@ -33,7 +36,7 @@ struct LayerRecord {
   std::optional<Digest> parent;  // chainID of the layer below
   int64_t size = 0;              // Docker's DiffSize (overlay2 rule), shown by history
   int64_t tar_size = 0;          // bytes of the uncompressed tar (the diffID blob)
-  std::string cache_id;          // random; names layers/<cache-id> when unpacked
+  std::string cache_id;          // random; names the layer's snapshot when unpacked
   bool unpacked = false;
 };
 
@@ -153,6 +156,12 @@ class Metadata {
     Digest digest;
   };
   Result<std::vector<GcRoot>> DomainGcRoots();
+  // Every snapshot a domain keeps: the rows of the gc_snapshots_* views (see above).
+  struct SnapshotRoot {
+    std::string domain;  // "images" for gc_snapshots_images
+    std::string id;
+  };
+  Result<std::vector<SnapshotRoot>> DomainSnapshotRoots();
   Status DeleteImageManifests(const Digest& image_id);
 
  private:

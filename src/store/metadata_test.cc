@@ -145,9 +145,10 @@ TEST_F(MetadataLayoutTest, NewStoreIsCurrentLayoutWithImagesDomainOnly) {
   auto md = Metadata::Open(path_);
   ASSERT_TRUE(md) << md.error().message;
   EXPECT_EQ(*md->LayoutVersion(), kMetadataVersion);
-  EXPECT_EQ(*md->DomainVersion("images"), 1);
+  EXPECT_EQ(*md->DomainVersion("images"), 2);
   EXPECT_EQ(*md->DomainVersion("registry"), 0);  // created by the registry's own code
   EXPECT_TRUE(md->DomainGcRoots()->empty());
+  EXPECT_TRUE(md->DomainSnapshotRoots()->empty());
 }
 
 TEST_F(MetadataLayoutTest, Layout1StoreIsUpgradedInPlaceKeepingRowsAndRegistryRoots) {
@@ -155,7 +156,8 @@ TEST_F(MetadataLayoutTest, Layout1StoreIsUpgradedInPlaceKeepingRowsAndRegistryRo
   Raw("INSERT INTO images(id, added_at) VALUES('" + kImage.str() +
       "', 7);"
       "INSERT INTO refs VALUES('docker.io/library/a:1', 'docker.io/library/a', 0, '" +
-      kImage.str() + "');" + "INSERT INTO registry_blobs VALUES('lib/app', '" +
+      kImage.str() + "');" + "INSERT INTO layers VALUES('" + kImage.str() + "', '" + kImage.str() +
+      "', NULL, 1, 1, 'oldcache', 1);" + "INSERT INTO registry_blobs VALUES('lib/app', '" +
       kRegistryBlob.str() + "', 1);" +
       "INSERT INTO registry_manifests(repository, digest, media_type, size, added_at) "
       "VALUES('lib/app', '" +
@@ -171,8 +173,18 @@ TEST_F(MetadataLayoutTest, Layout1StoreIsUpgradedInPlaceKeepingRowsAndRegistryRo
   auto md = Metadata::Open(path_);
   ASSERT_TRUE(md) << md.error().message;
   EXPECT_EQ(*md->LayoutVersion(), 2);
-  EXPECT_EQ(*md->DomainVersion("images"), 1);
+  EXPECT_EQ(*md->DomainVersion("images"), 2);
   EXPECT_EQ(*md->DomainVersion("registry"), 2);
+  // images step 2: what layout 1 unpacked (layers/<cache-id>, naive form) is not a snapshot.
+  auto layers = md->ListLayers();
+  ASSERT_TRUE(layers && layers->size() == 1u);
+  EXPECT_FALSE((*layers)[0].unpacked);
+  EXPECT_TRUE(md->DomainSnapshotRoots()->empty());
+  ASSERT_TRUE(md->SetLayerUnpacked(kImage, true));
+  auto snapshot_roots = md->DomainSnapshotRoots();
+  ASSERT_TRUE(snapshot_roots && snapshot_roots->size() == 1u);
+  EXPECT_EQ((*snapshot_roots)[0].domain, "images");
+  EXPECT_EQ((*snapshot_roots)[0].id, "oldcache");
   auto image = md->GetImage(kImage);
   ASSERT_TRUE(image && image->has_value());
   EXPECT_EQ((*image)->added_at, 7);

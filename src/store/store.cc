@@ -84,7 +84,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& root, StoreAccess 
 
 Result<std::unique_ptr<Store>> Store::OpenReadWrite(const std::string& root) {
   STRATA_TRY(MakeDirs(root, 0700));
-  STRATA_TRY(MakeDirs(root + "/layers", 0700));
+  STRATA_TRY(MakeDirs(root + "/snapshots", 0700));
   STRATA_ASSIGN(content, ContentStore::Open(root));
   STRATA_ASSIGN(metadata, Metadata::Open(root + "/strata.db"));
   return std::unique_ptr<Store>(new Store(root, std::move(content), std::move(metadata)));

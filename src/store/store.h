@@ -4,7 +4,9 @@
 //   blobs/<algo>/<hex>   content-addressed blobs: configs, layer tars (named by diffID),
 //                        compressed layer blobs, manifests
 //   ingest/              temporary files of blobs being written
-//   layers/<cache-id>/   unpacked content of one layer (only when unpacked)
+//   snapshots/           unpacked layers (by cache-id) and, later, containers' writable layers:
+//                        snapshot/snapshotter.h owns this directory and its layout
+//   layers/              where releases before images schema 2 unpacked layers; gc removes it
 //   lock                 flock: operations that add content hold it shared, gc holds it exclusive,
 //                        so gc never deletes a blob another process is about to reference
 // Several strata processes may open one store at once. A store this process cannot write (owned by
@@ -15,6 +17,7 @@
 #include <string>
 
 #include "content/content_store.h"
+#include "snapshot/snapshotter.h"
 #include "store/metadata.h"
 #include "util/file.h"
 #include "util/result.h"
@@ -51,7 +54,9 @@ class Store {
   const std::string& root() const { return root_; }
   ContentStore& content() { return content_; }
   Metadata& metadata() { return metadata_; }
-  std::string LayerDir(const std::string& cache_id) const { return root_ + "/layers/" + cache_id; }
+  // Unpacked layers are committed snapshots named by their cache-id.
+  Snapshotter& snapshots() { return snapshots_; }
+  const Snapshotter& snapshots() const { return snapshots_; }
 
   // True when opened read-only after a read-write open failed.
   bool read_only() const { return read_only_; }
@@ -66,6 +71,7 @@ class Store {
       : root_(std::move(root)),
         content_(std::move(content)),
         metadata_(std::move(metadata)),
+        snapshots_(root_ + "/snapshots"),
         read_only_(read_only) {}
   static Result<std::unique_ptr<Store>> OpenReadWrite(const std::string& root);
   Result<StoreLock> Lock(int operation) const;
@@ -73,6 +79,7 @@ class Store {
   std::string root_;
   ContentStore content_;
   Metadata metadata_;
+  Snapshotter snapshots_;
   bool read_only_ = false;
 };
 

@@ -30,10 +30,11 @@ class StoreOpenTest : public store_test::StoreTest {
 TEST_F(StoreOpenTest, CreatesItsLayout) {
   EXPECT_EQ(store_->root(), root());
   EXPECT_FALSE(store_->read_only());
-  for (const char* path : {"/strata.db", "/blobs", "/ingest", "/layers"}) {
+  for (const char* path : {"/strata.db", "/blobs", "/ingest", "/snapshots"}) {
     EXPECT_TRUE(PathExists(root() + path)) << path;
   }
-  EXPECT_EQ(store_->LayerDir("abc"), root() + "/layers/abc");
+  EXPECT_EQ(store_->snapshots().FilesDir("abc"), root() + "/snapshots/abc/fs");
+  EXPECT_FALSE(PathExists(root() + "/layers"));
   const Digest d = *store_->content().Put("hello");
   EXPECT_EQ(store_->content().BlobPath(d), root() + "/blobs/sha256/" + d.hex());
 }

@@ -125,7 +125,7 @@ class ArchiveReader {
       return {};
     }
     StageOptions options;
-    if (unpack_) options.unpack_dir = store_.LayerDir(RandomHexId()) + ".unpacking";
+    if (unpack_) options.unpack_dir = store_.snapshots().NewStagingDir();
     // Bars for layers only: not for the 3-byte VERSION files of Docker 20.10's layout.
     static const BlobProgressFn kNone;
     const bool layer = name.ends_with("layer.tar") || name.starts_with("blobs/");

@@ -213,7 +213,7 @@ TEST_F(DockerArchiveTest, LoadWithUnpackExtractsEachLayerOnce) {
   ASSERT_EQ(layers->size(), 2u);
   for (const LayerRecord& l : *layers) {
     EXPECT_TRUE(l.unpacked);
-    std::string dir = store_->LayerDir(l.cache_id);
+    std::string dir = store_->snapshots().FilesDir(l.cache_id);
     if (l.diff_id == Digest::Sha256Of(l0)) {
       EXPECT_EQ(archive_test::Slurp(dir + "/d/a"), "base\n");
     } else {
@@ -222,8 +222,8 @@ TEST_F(DockerArchiveTest, LoadWithUnpackExtractsEachLayerOnce) {
   }
   // Nothing half-done is left beside the layer directories.
   size_t entries = 0;
-  for (auto& e : std::filesystem::directory_iterator(dir_.path() + "/store/layers")) {
-    EXPECT_FALSE(e.path().string().ends_with(".unpacking"));
+  for (auto& e : std::filesystem::directory_iterator(dir_.path() + "/store/snapshots")) {
+    EXPECT_FALSE(e.path().string().ends_with(".staging"));
     ++entries;
   }
   EXPECT_EQ(entries, 2u);
@@ -253,8 +253,8 @@ TEST_F(DockerArchiveTest, GcKeepsManifestsOfLiveImagesOnly) {
 TEST_F(DockerArchiveTest, GcReportsWhatItReclaimsFromIngestAndLayersAndKeepsRecentPartials) {
   const std::string root = dir_.path() + "/store";
   // An abandoned unpack, a temporary file and a partial download of a day ago, a fresh partial.
-  ASSERT_TRUE(MakeDirs(root + "/layers/abc.unpacking/d"));
-  ASSERT_TRUE(WriteFileAtomic(root + "/layers/abc.unpacking/d/f", std::string(1000, 'u')));
+  ASSERT_TRUE(MakeDirs(root + "/snapshots/abc.staging/d"));
+  ASSERT_TRUE(WriteFileAtomic(root + "/snapshots/abc.staging/d/f", std::string(1000, 'u')));
   ASSERT_TRUE(WriteFileAtomic(root + "/ingest/0123456789ab", std::string(200, 't')));
   const std::string old_partial = root + "/ingest/partial-sha256-" + std::string(64, 'a');
   const std::string new_partial = root + "/ingest/partial-sha256-" + std::string(64, 'b');
@@ -270,7 +270,7 @@ TEST_F(DockerArchiveTest, GcReportsWhatItReclaimsFromIngestAndLayersAndKeepsRece
   EXPECT_EQ(report->reclaimed_bytes, 1000 + 200 + 30);
   EXPECT_FALSE(PathExists(old_partial));
   EXPECT_TRUE(PathExists(new_partial));  // a repeated pull may still continue it
-  EXPECT_FALSE(PathExists(root + "/layers/abc.unpacking"));
+  EXPECT_FALSE(PathExists(root + "/snapshots/abc.staging"));
 }
 
 TEST_F(DockerArchiveTest, SaveThenLoadGivesSameImage) {

@@ -145,16 +145,16 @@ for ((i = 0; i < 100; i++)); do
   sleep 0.1
 done
 sleep 1.5
-[[ -n $(find "$S3/layers" -maxdepth 1 -name '*.unpacking' 2>/dev/null) ]] &&
-  note "unpacking while interrupted: $(find "$S3/layers" -maxdepth 1 -name '*.unpacking')"
+[[ -n $(find "$S3/snapshots" -maxdepth 1 -name "*.staging" 2>/dev/null) ]] &&
+  note "unpacking while interrupted: $(find "$S3/snapshots" -maxdepth 1 -name "*.staging")"
 T0=$SECONDS
 kill -INT "$PULL_PID"
 RC=0
 wait "$PULL_PID" || RC=$?
 assert_eq 130 "$RC" "Ctrl-C during a pull exits 130 ($(tail -n 3 "$WORK/pull1.err"))"
 ((SECONDS - T0 <= 3)) && ok "the pull stopped promptly" || not_ok "the pull took $((SECONDS - T0)) s to stop"
-[[ -z $(find "$S3/layers" -mindepth 1 -maxdepth 1 2>/dev/null) ]] &&
-  ok "no layers/*.unpacking left" || not_ok "left: $(find "$S3/layers" -mindepth 1 -maxdepth 1)"
+[[ -z $(find "$S3/snapshots" -mindepth 1 -maxdepth 1 2>/dev/null) ]] &&
+  ok "no snapshots/*.staging left" || not_ok "left: $(find "$S3/snapshots" -mindepth 1 -maxdepth 1)"
 [[ -z $("$STRATA" --root "$S3" images -q) ]] && ok "no image after the cancelled pull" ||
   not_ok "an image is visible after the cancelled pull"
 PARTIAL=$(find "$S3/ingest" -name 'partial-*' 2>/dev/null)
@@ -206,9 +206,9 @@ wait "$LOAD_PID" || RC=$?
 kill "$WRITER" 2>/dev/null || true
 assert_eq 143 "$RC" "SIGTERM during a load exits 143 ($(cat "$WORK/load.err"))"
 ((SECONDS - T0 <= 3)) && ok "the load stopped promptly" || not_ok "the load took $((SECONDS - T0)) s to stop"
-[[ -z $(find "$S4/ingest" "$S4/layers" -mindepth 1 2>/dev/null) ]] &&
-  ok "a cancelled load leaves nothing in ingest/ and layers/" ||
-  not_ok "left: $(find "$S4/ingest" "$S4/layers" -mindepth 1)"
+[[ -z $(find "$S4/ingest" "$S4/snapshots" -mindepth 1 2>/dev/null) ]] &&
+  ok "a cancelled load leaves nothing in ingest/ and snapshots/" ||
+  not_ok "left: $(find "$S4/ingest" "$S4/snapshots" -mindepth 1)"
 
 # --- read-only stores ---------------------------------------------------------------------------------
 # A store that uid 65534 can read but not write.

@@ -54,7 +54,7 @@ assert_eq "$(jq -c . <<<"$WANT_LAYERS")" \
 want=$(dk history --no-trunc --format '{{json .}}' "$R/rich:1" | jq -c '{CreatedBy, Size, Comment}')
 got=$("$STRATA" --root "$S" history --no-trunc --format json "$REG/dk/rich:1" | jq -c '{CreatedBy, Size, Comment}')
 assert_eq "$want" "$got" "history equals docker's (CreatedBy, Size, Comment)"
-assert_eq "$NLAYERS" "$(find "$S/layers" -mindepth 1 -maxdepth 1 -type d | wc -l)" \
+assert_eq "$NLAYERS" "$(find "$S/snapshots" -mindepth 1 -maxdepth 1 -type d | wc -l)" \
   "every layer is unpacked after the pull"
 assert_match "$DK_DIGEST" "$("$STRATA" --root "$S" images --digests)" "images --digests shows the digest"
 in_store "$S" pull "$REG/dk/rich:1"
@@ -198,7 +198,7 @@ fault_pull corrupt "[{\"path\": \"/blobs/$BIG\", \"method\": \"GET\", \"corrupt\
 assert_ne 0 "$RC" "a corrupted blob fails the pull"
 assert_match "does not match its digest" "$ERR" "and names the digest mismatch"
 empty_store "$F" && ok "corrupt blob: no image in the store" || not_ok "corrupt blob left an image"
-[[ -z $(find "$F/layers" -mindepth 1 -maxdepth 1 2>/dev/null) ]] &&
+[[ -z $(find "$F/snapshots" -mindepth 1 -maxdepth 1 2>/dev/null) ]] &&
   ok "corrupt blob: no unpacked layer left" || not_ok "corrupt blob left unpacked layers"
 
 fault_pull truncated "[{\"path\": \"/blobs/$BIG\", \"method\": \"GET\", \"truncate_to\": 100, \"times\": 10}]"

@@ -67,9 +67,9 @@ fi
 assert_match '^Loaded image: rootless/test:1$' "$(cat "$WORK/load.out")" "the image is loaded"
 assert_eq "warning: unpacking as uid $NOBODY: 1 device node was not created and 3 files keep your ownership instead of the archive's; run as root to keep them" \
   "$(cat "$WORK/load.err")" "one warning naming the device nodes and owners dropped"
-owned=$(find "$WORK/nobody/store/layers" -path '*/etc/owned' -printf '%U:%G\n' 2>/dev/null)
+owned=$(find "$WORK/nobody/store/snapshots" -path '*/etc/owned' -printf '%U:%G\n' 2>/dev/null)
 assert_eq "$NOBODY:$NOBODY" "$owned" "etc/owned keeps nobody's ownership"
-devs=$(find "$WORK/nobody/store/layers" -path '*/dev/*' 2>/dev/null | wc -l)
+devs=$(find "$WORK/nobody/store/snapshots" -path '*/dev/*' 2>/dev/null | wc -l)
 assert_eq 0 "$devs" "dev/null was not created"
 
 # A second load of the same archive has nothing left to unpack: no warning.
@@ -79,9 +79,9 @@ assert_eq "" "$(cat "$WORK/load2.err")" "nothing unpacked again, nothing to warn
 # As root: owners are applied; only a device node may be missing (a container without
 # CAP_MKNOD), and then the warning says exactly that.
 strata load --unpack -i "$WORK/nobody/rootless.tar" >/dev/null 2>"$WORK/root.err"
-owned=$(find "$ROOT/layers" -path '*/etc/owned' -printf '%U:%G\n')
+owned=$(find "$ROOT/snapshots" -path '*/etc/owned' -printf '%U:%G\n')
 assert_eq "1234:1234" "$owned" "as root, etc/owned gets the archive's owner"
-if [[ -z $(find "$ROOT/layers" -path '*/dev/null') ]]; then
+if [[ -z $(find "$ROOT/snapshots" -path '*/dev/null') ]]; then
   assert_eq "warning: unpacking as uid 0: 1 device node was not created; run with CAP_MKNOD and CAP_CHOWN outside a user namespace to keep it" \
     "$(cat "$WORK/root.err")" "as root without CAP_MKNOD: only the device node is reported"
 else

@@ -4,7 +4,9 @@
 # this strata: through a read-only mount it is read without changing a byte; the first command
 # that can write the store upgrades it in place to layout 2 (schema_domains, the registry's gc roots as a view);
 # afterwards images, tags, history, fsck and gc behave as before, gc keeps the embedded
-# registry's blobs, and `registry serve` on the upgraded store serves its repository.
+# registry's blobs, and `registry serve` on the upgraded store serves its repository. The
+# fixture's unpacked layer (layers/<cache-id>, the naive form) is marked not unpacked by images
+# step 2, unpacked again on demand as a snapshot (snapshots/<cache-id>/fs), and gc removes layers/.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 source "$(dirname "${BASH_SOURCE[0]}")/registry_lib.sh"
 need_peer python3 curl jq
@@ -30,6 +32,9 @@ assert_eq 1 "$(sql 'PRAGMA user_version')" "the fixture is a layout-1 store"
 fixture_id=$(sql "SELECT image_id FROM refs WHERE name = 'docker.io/fixture/app:1'")
 [[ $fixture_id == sha256:* ]] || fatal "fixture has no docker.io/fixture/app:1 ref"
 registry_blobs=$(sql 'SELECT count(*) FROM registry_blobs')
+cache_id=$(sql 'SELECT cache_id FROM layers WHERE unpacked = 1')
+[[ -n $cache_id && -f $ROOT/layers/$cache_id/etc/fixture ]] ||
+  fatal "fixture has no unpacked layer in layers/"
 note "fixture image $fixture_id, $registry_blobs registry blob links"
 
 # Through a read-only bind mount (as root): the old layout is read without writing a byte.
@@ -63,8 +68,16 @@ assert_match "^fixture/app:1$" "$OUT" "lists the fixture's tag"
 srun tag fixture/app:1 fixture/app:upgraded
 assert_eq 0 "$RC" "tag on the upgraded store: $ERR"
 assert_eq 2 "$(sql 'PRAGMA user_version')" "upgraded to layout 2"
-assert_eq 1 "$(sql "SELECT version FROM schema_domains WHERE name = 'images'")" \
-  "images domain recorded at version 1"
+assert_eq 2 "$(sql "SELECT version FROM schema_domains WHERE name = 'images'")" \
+  "images domain recorded at version 2 (snapshots)"
+assert_eq 0 "$(sql 'SELECT count(*) FROM layers WHERE unpacked = 1')" \
+  "the old release's unpacked layer no longer counts as unpacked"
+srun snapshot mounts fixture/app:1
+assert_eq 0 "$RC" "snapshot mounts unpacks the layer again: $ERR"
+assert_eq "bind $ROOT/snapshots/$cache_id/fs ro,rbind" "$OUT" "as the snapshot named by its cache-id"
+assert_eq 1 "$(sql 'SELECT count(*) FROM layers WHERE unpacked = 1')" "recorded as unpacked"
+[[ -f $ROOT/snapshots/$cache_id/fs/etc/fixture ]] && ok "the snapshot holds the layer's file" ||
+  not_ok "snapshots/$cache_id/fs/etc/fixture is missing"
 assert_eq 2 "$(sql "SELECT version FROM schema_domains WHERE name = 'registry'")" \
   "registry domain recorded at version 2 (its gc roots view)"
 assert_eq "$registry_blobs" "$(sql 'SELECT count(*) FROM registry_blobs')" \
@@ -92,6 +105,8 @@ while read -r d; do
   [[ -z $d ]] || [[ -f $ROOT/blobs/sha256/${d#sha256:} ]] || missing=$((missing + 1))
 done <<<"$roots"
 assert_eq 0 "$missing" "gc kept every blob of the registry's repositories (no local image left)"
+[[ ! -e $ROOT/layers ]] && ok "gc removed the old release's layers/" || not_ok "layers/ is still there"
+assert_eq 0 "$(find "$ROOT/snapshots" -mindepth 1 | wc -l)" "and the snapshot of the removed image"
 
 # The embedded registry on the upgraded store serves what the old release stored.
 start_strata_registry() {
