@@ -5,6 +5,7 @@
 #include "archive/compression.h"
 #include "cli/commands.h"
 #include "cli/layer_progress_view.h"
+#include "engine/engine.h"
 #include "oci/platform.h"
 #include "registry/image_pull.h"
 #include "registry/image_push.h"
@@ -33,92 +34,57 @@ struct PullFlags {
   bool no_unpack = false;
 };
 
-// Whether the user wrote a tag or digest (the policy adds ":latest" otherwise).
-bool NamesTagOrDigest(const std::string& text) {
-  auto strict = ParseReference(text);
-  return strict && (strict->tag() || strict->digest());
-}
-
 // "latest", or the digest for a pull by digest: docker's "<this>: Pulling from <path>".
 std::string PullingWhat(const Reference& ref) {
   return ref.digest() ? ref.digest()->str() : ref.tag().value_or("latest");
 }
 
-// Pulls one fully qualified reference, trying each route (mirrors first) until one works.
-Status PullOne(Store& store, RegistryAccess& access, const Reference& ref, const PullFlags& f,
-               const PullOptions& base) {
-  STRATA_ASSIGN(routes, access.PullRoutes(ref));
-  if (!f.quiet)
-    std::cout << PullingWhat(ref) << ": Pulling from " << ref.path() << "\n" << std::flush;
-  std::string failures;
-  for (const RegistryRoute& route : routes) {
-    LayerProgressView view(stdout, /*push=*/false, f.quiet);
-    PullOptions options = base;
-    options.progress = view.callback();
-    auto pulled = PullImage(store, PullSource{route.client.get(), route.repository}, ref, options);
-    if (!pulled) {
-      if (route.mirror) {
-        // A mirror that fails is skipped, as docker does, but the user hears about it.
-        if (!f.quiet) {
-          std::cerr << "strata: mirror " << route.host << " failed: " << pulled.error().message
-                    << "; trying the next source\n";
-        }
-        failures += "\n  " + route.host + ": " + pulled.error().message;
-        continue;
-      }
-      return tl::unexpected(pulled.error());
-    }
-    if (!f.quiet) {
-      std::cout << "Digest: " << pulled->digest.str() << "\n";
-      const std::string familiar = ref.FamiliarString();
-      std::cout << (pulled->up_to_date ? "Status: Image is up to date for "
-                                       : "Status: Downloaded newer image for ")
-                << familiar << "\n";
-    }
-    std::cout << ref.String() << "\n" << std::flush;
-    if (pulled->unpack_losses.any()) {
-      std::cerr << "warning: " << DescribeUnpackLosses(pulled->unpack_losses) << "\n";
-    }
-    return {};
-  }
-  return Fail("pulling " + ref.String() + ": every source failed:" + failures);
-}
-
 void RunPull(GlobalOptions& g, const PullFlags& f) {
-  PullOptions options;
-  options.max_concurrent_downloads = f.max_concurrent_downloads;
-  options.unpack = !f.no_unpack;
+  PullRequest request{.name = f.name,
+                      .all_tags = f.all_tags,
+                      .platform = std::nullopt,
+                      .max_concurrent_downloads = f.max_concurrent_downloads,
+                      .unpack = !f.no_unpack};
   if (!f.platform.empty()) {
     auto platform = ParsePlatform(f.platform);
     if (!platform) return ReportError(g, platform.error());
-    options.platform = *platform;
+    request.platform = *platform;
   }
-  if (f.max_concurrent_downloads < 1) {
-    return ReportError(g, "--max-concurrent-downloads must be at least 1");
+  if (!f.quiet && !f.all_tags && ParseNormalizedNamed(f.name) && !NamesTagOrDigest(f.name)) {
+    std::cout << "Using default tag: latest\n";
   }
-  auto access = OpenAccessOrReport(g);
-  if (!access) return;
-  auto ref = access->ResolveForPull(f.name);
-  if (!ref) return ReportError(g, ref.error());
-  auto store = OpenStoreOrReport(g);
-  if (!store) return;
-  if (!f.all_tags) {
-    if (!f.quiet && !NamesTagOrDigest(f.name)) std::cout << "Using default tag: latest\n";
-    auto st = PullOne(*store, *access, *ref, f, options);
-    if (!st) ReportError(g, st.error());
-    return;
-  }
-  if (NamesTagOrDigest(f.name)) return ReportError(g, "tag can't be used with --all-tags/-a");
-  auto routes = access->PullRoutes(*ref);
-  if (!routes) return ReportError(g, routes.error());
-  auto tags = routes->back().client->ListTags(routes->back().repository);
-  if (!tags) return ReportError(g, tags.error());
-  for (const std::string& tag : *tags) {
-    auto tagged = ref->NameOnly().WithTag(tag);
-    if (!tagged) return ReportError(g, tagged.error());
-    auto st = PullOne(*store, *access, *tagged, f, options);
-    if (!st) return ReportError(g, st.error());
-  }
+  std::unique_ptr<LayerProgressView> view;
+  std::optional<Reference> announced;
+  PullEvents events;
+  events.attempt = [&](const Reference& ref, const RegistryRoute&) {
+    if (!f.quiet && announced != ref) {
+      std::cout << PullingWhat(ref) << ": Pulling from " << ref.path() << "\n" << std::flush;
+      announced = ref;
+    }
+    view = std::make_unique<LayerProgressView>(stdout, /*push=*/false, f.quiet);
+    return view->callback();
+  };
+  events.mirror_failed = [&](const RegistryRoute& route, const Error& error) {
+    if (!f.quiet) {
+      std::cerr << "strata: mirror " << route.host << " failed: " << error.message
+                << "; trying the next source\n";
+    }
+  };
+  events.pulled = [&](const Reference& ref, const PullResult& pulled) {
+    if (!f.quiet) {
+      std::cout << "Digest: " << pulled.digest.str() << "\n";
+      std::cout << (pulled.up_to_date ? "Status: Image is up to date for "
+                                      : "Status: Downloaded newer image for ")
+                << ref.FamiliarString() << "\n";
+    }
+    std::cout << ref.String() << "\n" << std::flush;
+    if (pulled.unpack_losses.any()) {
+      std::cerr << "warning: " << DescribeUnpackLosses(pulled.unpack_losses) << "\n";
+    }
+  };
+  auto engine = Engine::Create({.root = g.root, .registries_config = g.registries_config});
+  auto pulled = Pull(*engine, request, events);
+  if (!pulled) ReportError(g, pulled.error());
 }
 
 struct PushFlags {
