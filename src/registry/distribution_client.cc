@@ -112,13 +112,17 @@ class GuardedBody : public Reader {
     if (error_) return tl::unexpected(*error_);
     auto n = inner_.Read(buffer, size);
     if (!n) error_ = n.error();
+    if (n && *n > 0) read_ = true;
     return n;
   }
   const std::optional<Error>& error() const { return error_; }
+  // Whether any byte was handed out: such a body cannot be sent again.
+  bool read() const { return read_; }
 
  private:
   Reader& inner_;
   std::optional<Error> error_;
+  bool read_ = false;
 };
 
 class DistributionClient : public RegistryClient,
@@ -276,7 +280,7 @@ class DistributionClient : public RegistryClient,
           continue;
         }
         again = i < retry_.attempts && !(give_up && give_up()) && !CancelRequested();
-      } else if (Retryable(r->status) && i < retry_.attempts) {
+      } else if (Retryable(r->status) && i < retry_.attempts && !(give_up && give_up())) {
         again = true;
         if (auto after = r->headers.Get("Retry-After")) {
           int s = std::atoi(after->c_str());
@@ -319,11 +323,12 @@ class DistributionClient : public RegistryClient,
             q.url = Rebase(q.url);
             return http_.Do(q, max_body);
           },
-          [&] { return body && body->error(); });
+          // A streamed body that was read from cannot be sent again: the caller starts over.
+          [&] { return body && (body->error() || body->read()); });
       if (body && body->error()) return tl::unexpected(*body->error());
       if (!r) return r;
       Settle();
-      if (r->status != 401 || round == 1) return r;
+      if (r->status != 401 || round == 1 || (body && body->read())) return r;
       STRATA_TRY(Authenticate(*r, scope));
     }
     return Fail("unreachable");

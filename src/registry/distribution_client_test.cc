@@ -59,6 +59,11 @@ class ScriptedServer {
     std::lock_guard<std::mutex> lock(mu_);
     return requests_;
   }
+  // The body of each request, in order.
+  std::vector<std::string> bodies() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return bodies_;
+  }
   int Count(const std::string& method) {
     int n = 0;
     for (const std::string& r : requests()) n += r.rfind(method + " ", 0) == 0;
@@ -81,20 +86,29 @@ class ScriptedServer {
   void Answer(int c) {
     std::string in;
     char buf[8192];
+    size_t end = std::string::npos;
     for (;;) {
       if (!in.empty() && in[0] == 0x16) {  // a TLS record: not HTTP
         ++tls_hellos_;
         Send(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
         return;
       }
-      size_t end = in.find("\r\n\r\n");
+      end = in.find("\r\n\r\n");
       if (end != std::string::npos) {
         size_t cl = in.find("Content-Length: ");
         size_t want = cl == std::string::npos || cl > end ? 0 : std::stoul(in.substr(cl + 16));
         if (in.size() >= end + 4 + want) break;
       }
       ssize_t n = ::recv(c, buf, sizeof buf, 0);
-      if (n <= 0) return;
+      if (n <= 0) {
+        // The client gave up before its body was complete: recorded with what arrived.
+        if (end != std::string::npos) {
+          std::lock_guard<std::mutex> lock(mu_);
+          requests_.push_back(in.substr(0, in.find(' ', in.find(' ') + 1)));
+          bodies_.push_back(in.substr(end + 4));
+        }
+        return;
+      }
       in.append(buf, static_cast<size_t>(n));
     }
     const size_t sp1 = in.find(' ');
@@ -104,6 +118,7 @@ class ScriptedServer {
     {
       std::lock_guard<std::mutex> lock(mu_);
       requests_.push_back(method + " " + path);
+      bodies_.push_back(in.substr(end + 4));
     }
     Reply r = handler_(method, path);
     std::string out = "HTTP/1.1 " + std::to_string(r.status) + " X\r\n";
@@ -129,6 +144,7 @@ class ScriptedServer {
   std::atomic<int> tls_hellos_{0};
   std::mutex mu_;
   std::vector<std::string> requests_;
+  std::vector<std::string> bodies_;
   std::thread thread_;
 };
 
@@ -361,6 +377,42 @@ TEST(DistributionClientErrorTest, AnUploadIsRetriedOnlyWhenAnotherAttemptMayWork
       UploadAgainst(Reply{400, ErrorBody("SIZE_INVALID", "wrong size")}, When::kAtPut);
   EXPECT_EQ(invalid.error.code, ErrorCode::kInvalidArgument) << invalid.error.message;
   EXPECT_EQ(invalid.attempts, kFastRetries.attempts);
+}
+
+// A PUT whose body streams from the content cannot be sent again from the same reader: a 5xx
+// answer to it ends the attempt, and the upload starts over with the content opened again, so
+// every PUT carries the whole blob.
+TEST(DistributionClientErrorTest, AStreamedPutIsNotResentFromAConsumedBody) {
+  std::atomic<int> puts{0};
+  ScriptedServer server([&](const std::string& method, const std::string& path) {
+    if (path == "/v2/") return Reply{200, "{}"};
+    if (method == "POST") return Reply{202, "", {"Location: /v2/team/app/blobs/uploads/u1"}};
+    if (method == "PUT")
+      return ++puts == 1 ? Reply{500, ErrorBody("UNKNOWN", "hiccup")} : Reply{201};
+    return Reply{404};
+  });
+  auto client = ClientFor(server.host());
+  ASSERT_TRUE(client->Ping());
+  const std::string bytes = "hello, all of it";
+  Descriptor blob{"application/octet-stream", Digest::Sha256Of(bytes),
+                  static_cast<int64_t>(bytes.size())};
+  int opened = 0;
+  auto st = client->UploadBlob("team/app", blob, [&]() -> Result<std::unique_ptr<Reader>> {
+    ++opened;
+    return std::unique_ptr<Reader>(new StringReader(bytes));
+  });
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_EQ(opened, 2);
+  const auto requests = server.requests();
+  const auto bodies = server.bodies();
+  int put_count = 0;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    if (requests[i].rfind("PUT ", 0) != 0) continue;
+    ++put_count;
+    EXPECT_EQ(bodies[i], bytes) << "PUT number " << put_count;
+  }
+  EXPECT_EQ(put_count, 2);
+  EXPECT_EQ(server.Count("POST"), 2);  // each attempt starts its own upload
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 // The store check: re-hashes every blob the metadata names (configs, layer tars, compressed
-// layer blobs), checks that every image's layer chain and every reference resolve, and lists
-// what nothing references. With `repair`, removes references to missing images, images whose
-// config or layers are gone or corrupt, and every unreferenced file.
+// layer blobs) and checks that every image's layer chain and every reference resolve. With
+// `repair`, removes references to missing images and images whose config or layers are gone or
+// corrupt, then collects garbage (store/image_delete.h), which removes every file and snapshot
+// nothing references and reports them in `repairs`. Without `repair`, unreferenced files are not
+// listed: `strata gc` reports them as it removes them.
 #pragma once
 
 #include <string>

@@ -79,7 +79,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& root, StoreAccess 
   if (store) return store;
   const std::string problem = WriteProblem(root);
   if (problem.empty()) return tl::unexpected(store.error());
-  return Fail(problem + " (" + store.error().message + ")");
+  return Rephrase(store.error(), problem + " (" + store.error().message + ")");
 }
 
 Result<std::unique_ptr<Store>> Store::OpenReadWrite(const std::string& root) {
