@@ -5,7 +5,7 @@
 #include <random>
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 std::string Sample(size_t size) {
   std::mt19937 rng(7);

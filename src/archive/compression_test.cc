@@ -8,7 +8,7 @@
 #include "digest/digest.h"
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 using namespace std::string_literals;
 

@@ -15,7 +15,7 @@
 #include "archive/unpack.h"
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 using archive_test::SameInodeNoFollow;
 using archive_test::Slurp;

@@ -5,7 +5,7 @@
 #include <string>
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 TarEntry Dir(const std::string& name) {
   TarEntry e;

@@ -6,7 +6,7 @@
 #include <string>
 
 namespace strata::tar {
-namespace {
+namespace STRATA_UNITY_ID {
 
 using namespace std::string_literals;
 

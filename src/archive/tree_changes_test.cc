@@ -8,7 +8,7 @@
 #include "util/file.h"
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 class TreeChangesTest : public ::testing::Test {
  protected:

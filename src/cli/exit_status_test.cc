@@ -6,7 +6,7 @@
 #include <signal.h>
 
 namespace strata::cli {
-namespace {
+namespace STRATA_UNITY_ID {
 
 TEST(ExitStatusTest, EveryFailureOfACommandIsOne) {
   for (ErrorCode code :

@@ -7,7 +7,7 @@
 #include <filesystem>
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 class ContentStoreTest : public ::testing::Test {
  protected:

@@ -5,7 +5,7 @@
 #include <string>
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 TEST(Digest, EmptyTarConstant) {
   // Docker's layer.DigestSHA256EmptyTar: 1024 zero bytes.

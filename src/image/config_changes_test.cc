@@ -5,7 +5,7 @@
 #include "util/go_json.h"
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 using Strings = std::vector<std::string>;
 

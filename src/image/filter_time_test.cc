@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 constexpr int64_t kNow = 1700000000'700000000;  // 2023-11-14T22:13:20.7Z
 

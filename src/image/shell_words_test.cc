@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 const std::vector<std::string> kEnv = {"A=one", "B=two words", "EMPTY=", "A=shadowed"};
 

@@ -15,7 +15,7 @@
 #include "util/io.h"
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 using archive_test::TarBuilder;
 using archive_test::TempDir;

@@ -15,7 +15,7 @@
 #include "util/file.h"
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 struct File {
   std::string name;  // "dir/" for a directory

@@ -11,7 +11,7 @@
 #include "util/file.h"
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 TarSplitEntry Entry(TarSplitEntry::Type type, std::string name, int64_t size = 0,
                     std::string payload = "") {

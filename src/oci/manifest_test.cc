@@ -9,7 +9,7 @@
 #include "util/vectors_test_util.h"
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 const std::string kA = "sha256:" + std::string(64, 'a');
 const std::string kB = "sha256:" + std::string(64, 'b');

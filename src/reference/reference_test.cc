@@ -16,7 +16,7 @@
 #include "util/vectors_test_util.h"
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 using nlohmann::json;
 

@@ -11,7 +11,7 @@
 #include "util/env_test_util.h"
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 using archive_test::Slurp;
 using archive_test::TempDir;

@@ -21,7 +21,7 @@
 #include "util/io.h"
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 struct Reply {
   int status = 200;

@@ -13,7 +13,7 @@
 #include <thread>
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 class CannedServer {
  public:

@@ -15,7 +15,7 @@
 #include "util/file.h"
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 using archive_test::TempDir;
 using registry_test::FakeRegistry;

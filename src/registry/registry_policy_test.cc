@@ -9,7 +9,7 @@
 #include "util/env_test_util.h"
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 using archive_test::TempDir;
 using archive_test::WriteTestFile;

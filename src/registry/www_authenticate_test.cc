@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 TEST(WwwAuthenticateTest, BearerWithQuotedParams) {
   auto c = ParseWwwAuthenticate(

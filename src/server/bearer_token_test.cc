@@ -16,7 +16,7 @@
 #include "util/file.h"
 
 namespace strata::server {
-namespace {
+namespace STRATA_UNITY_ID {
 
 using Json = nlohmann::json;
 

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace strata::server {
-namespace {
+namespace STRATA_UNITY_ID {
 
 TEST(ParseRequestHead, WaitsForTheBlankLine) {
   Request r;

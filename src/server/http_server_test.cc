@@ -15,7 +15,7 @@
 #include <thread>
 
 namespace strata::server {
-namespace {
+namespace STRATA_UNITY_ID {
 
 struct Completion {
   std::string peer;

@@ -22,7 +22,7 @@
 #include "util/base64.h"
 
 namespace strata::server {
-namespace {
+namespace STRATA_UNITY_ID {
 
 using Json = nlohmann::json;
 using archive_test::TempDir;

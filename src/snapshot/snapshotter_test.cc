@@ -15,7 +15,7 @@
 #include "util/file.h"
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 using archive_test::Slurp;
 using archive_test::TarBuilder;

@@ -15,7 +15,7 @@
 #include "store/test_util.h"
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 using store_test::Layer;
 

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 Digest Id(char c) { return *Digest::Parse("sha256:" + std::string(64, c)); }
 

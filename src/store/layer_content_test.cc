@@ -10,7 +10,7 @@
 #include "store/test_util.h"
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 using archive_test::Slurp;
 using archive_test::TarBuilder;

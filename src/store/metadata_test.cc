@@ -8,7 +8,7 @@
 #include "util/file.h"
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 class MetadataTest : public ::testing::Test {
  protected:
@@ -84,7 +84,7 @@ TEST_F(MetadataTest, LayersAreKeyedByChainId) {
 }  // namespace strata
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 // --- Layout versions and domains -------------------------------------------------------------
 

@@ -17,7 +17,7 @@
 #include "transport/docker_archive_save.h"
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 using archive_test::TarBuilder;
 using archive_test::TempDir;

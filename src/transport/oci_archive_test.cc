@@ -8,7 +8,7 @@
 #include "transport/transport_test_util.h"
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 using archive_test::Slurp;
 using archive_test::TarBuilder;

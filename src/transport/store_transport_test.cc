@@ -11,7 +11,7 @@
 #include "transport/transport_test_util.h"
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 using archive_test::TempDir;
 using transport_test::MakeImage;

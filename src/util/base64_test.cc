@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 TEST(Base64Test, RoundTripsWithPadding) {
   EXPECT_EQ(Base64Encode("user:pass"), "dXNlcjpwYXNz");

@@ -7,7 +7,7 @@
 #include <utility>
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 TEST(BufferPool, ReleasedBufferIsHandedOutAgain) {
   constexpr size_t kSize = (1 << 20) + 123;  // an odd size: a pool of its own

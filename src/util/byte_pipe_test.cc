@@ -5,7 +5,7 @@
 #include <thread>
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 TEST(BytePipe, CarriesEveryByteAcrossThreadsWithBackpressure) {
   BytePipe pipe(1000);  // far smaller than the data: the writer must wait for the reader

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 TEST(FileTest, OpeningAFileThatIsNotThereIsNotFound) {
   auto missing = OpenRead("/nonexistent-strata-dir/file");

@@ -10,7 +10,7 @@
 #include "util/vectors_test_util.h"
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 using Json = nlohmann::ordered_json;
 

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 TEST(GoTime, FormatTrimsTrailingZeros) {
   EXPECT_EQ(GoFormatTime(1795558499, 842454980), "2026-11-24T22:14:59.84245498Z");

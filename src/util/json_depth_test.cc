@@ -5,7 +5,7 @@
 #include <string>
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 std::string Nested(size_t levels) { return std::string(levels, '[') + std::string(levels, ']'); }
 

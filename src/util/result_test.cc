@@ -13,7 +13,7 @@
 #include "util/error_status.h"
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 Status FailWith(ErrorCode code) { return Fail(code, "the cause"); }
 

@@ -13,7 +13,7 @@
 #include "util/vectors_test_util.h"
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 constexpr char kMissingDir[] = "/nonexistent/strata-vectors";
 
