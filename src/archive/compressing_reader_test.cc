@@ -86,5 +86,5 @@ TEST(CompressingReaderTest, RefusesUnsupportedCompressionAndLevels) {
   EXPECT_FALSE(NewCompressingReader(source, Compression::kGzip, 12).has_value());
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

@@ -208,5 +208,5 @@ TEST(CompressionTest, PeekDoesNotConsume) {
   EXPECT_EQ(*ReadAll(peek), "ef");
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

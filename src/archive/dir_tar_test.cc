@@ -208,5 +208,5 @@ TEST_F(DirTarTest, GnuTarReadsOursAndWeReadItsFormats) {
   }
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

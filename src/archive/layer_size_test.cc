@@ -93,5 +93,5 @@ TEST(LayerSizeTest, MarkersDevicesAndFifosCountZero) {
   EXPECT_EQ(counter.total(), 3);
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

@@ -90,5 +90,5 @@ TEST_P(RootFsTest, MakeDirsCreatesInsideTheRoot) {
 INSTANTIATE_TEST_SUITE_P(Resolvers, RootFsTest, ::testing::Values(true, false),
                          [](const auto& info) { return info.param ? "openat2" : "walk"; });
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

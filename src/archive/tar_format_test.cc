@@ -155,5 +155,5 @@ TEST(TarFormatTest, DetectsFormatsByMagic) {
   EXPECT_EQ(DetectFormat(block), Format::kGnu);
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata::tar

@@ -480,5 +480,5 @@ TEST(TarReaderTest, RejectsMalformedPaxAndSparseEntries) {
   EXPECT_EQ(e3.error().message, "unexpected end of tar archive after extended header at offset 0");
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

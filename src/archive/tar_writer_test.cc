@@ -199,5 +199,5 @@ TEST(TarWriterTest, LargeContentStreamsThrough) {
   EXPECT_EQ(out.out.substr(512, big.size()), big);
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

@@ -104,5 +104,5 @@ TEST_F(TreeChangesTest, NoOldTreeMeansEverythingIsAdded) {
   EXPECT_EQ(Describe(*changes), "A x\nA x/y\n");
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

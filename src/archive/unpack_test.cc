@@ -957,5 +957,5 @@ TEST_P(UnpackTest, CorruptArchiveStopsTheUnpack) {
   EXPECT_EQ(Slurp(R("one")), "1");
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

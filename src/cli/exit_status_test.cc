@@ -27,5 +27,5 @@ TEST(ExitStatusTest, ACancellationIs128PlusTheSignal) {
   EXPECT_EQ(ExitStatusFor(Error{"cancelled", ErrorCode::kCancelled}, 0), 1);
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata::cli

@@ -211,5 +211,5 @@ TEST_F(ContentStoreTest, OpenVerifiedRefusesABlobOfTheWrongSize) {
   EXPECT_EQ(reader.error().code, ErrorCode::kCorrupt);
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

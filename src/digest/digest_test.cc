@@ -48,5 +48,5 @@ TEST(Digest, ParseRejectsBadInput) {
   EXPECT_NE(e.error().message.find("sha256:xyz"), std::string::npos);
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

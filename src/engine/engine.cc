@@ -3,8 +3,8 @@
 namespace strata {
 
 Result<Store*> Engine::store(StoreAccess access) {
-  const bool reopen = store_ && access == StoreAccess::kReadWrite &&
-                      store_access_ == StoreAccess::kReadOnly;
+  const bool reopen =
+      store_ && access == StoreAccess::kReadWrite && store_access_ == StoreAccess::kReadOnly;
   if (!store_ || reopen) {
     if (options_.root.empty()) {
       return Fail(ErrorCode::kInvalidArgument,

@@ -59,8 +59,8 @@ bool NamesTagOrDigest(std::string_view text);
 // --- pull ----------------------------------------------------------------------------------------
 
 struct PullRequest {
-  std::string name;       // as the user wrote it: short names go through the name policy
-  bool all_tags = false;  // every tag of the repository (the name must not carry one)
+  std::string name;                  // as the user wrote it: short names go through the name policy
+  bool all_tags = false;             // every tag of the repository (the name must not carry one)
   std::optional<Platform> platform;  // default: the host's
   int max_concurrent_downloads = 3;
   bool unpack = true;

@@ -21,7 +21,8 @@ Result<PullResult> PullOne(Store& store, RegistryAccess& access, const Reference
     if (events.mirror_failed) events.mirror_failed(route, pulled.error());
     failures += "\n  " + route.host + ": " + pulled.error().message;
   }
-  return Fail(ErrorCode::kUnavailable, "pulling " + ref.String() + ": every source failed:" + failures);
+  return Fail(ErrorCode::kUnavailable,
+              "pulling " + ref.String() + ": every source failed:" + failures);
 }
 
 }  // namespace

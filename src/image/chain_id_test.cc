@@ -39,5 +39,5 @@ TEST(ChainIdDeathTest, EmptyListAborts) {
   EXPECT_DEATH(ChainId(std::vector<Digest>{}), "no layers");
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

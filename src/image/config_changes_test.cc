@@ -182,5 +182,5 @@ TEST(ConfigEditor, BuilderOnlyInstructions) {
   EXPECT_EQ(editor.config(), before);  // failed instructions change nothing
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

@@ -57,5 +57,5 @@ TEST(DockerFormatTest, TabwriterColumnBlocks) {
   EXPECT_EQ(GoTabwrite("no newline\tat end"), "no newline   at end");
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

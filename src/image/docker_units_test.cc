@@ -84,5 +84,5 @@ TEST(DockerUnits, CreatedAtFormats) {
   EXPECT_EQ(FormatImageCreatedAt(1795558499, -18000, "EST"), "2026-11-24 17:14:59 -0500 EST");
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

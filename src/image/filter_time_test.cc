@@ -81,5 +81,5 @@ TEST(GoDuration, ReadsGoSyntax) {
   EXPECT_FALSE(ParseGoDuration("5d"));
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

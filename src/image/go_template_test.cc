@@ -176,5 +176,5 @@ TEST(GoPathMatchTest, MatchesLikeGo) {
   EXPECT_FALSE(GoPathMatch("a\\", "a"));
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

@@ -237,5 +237,5 @@ TEST(ImageConfig, RejectsInvalidConfigs) {
             std::string::npos);
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

@@ -52,5 +52,5 @@ TEST(ShellWords, WordSplitting) {
   EXPECT_EQ(*words, (std::vector<std::string>{"80", "two", "words", "443 8080", ""}));
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

@@ -116,5 +116,5 @@ TEST(V1Id, ImageWithoutLayersCannotBeSaved) {
   EXPECT_NE(layers.error().message.find(config->id().str()), std::string::npos);
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

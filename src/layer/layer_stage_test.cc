@@ -131,5 +131,5 @@ TEST_F(LayerStageTest, YieldingIsOnlyOnRequestAndOnlyWhenUnpacking) {
   EXPECT_EQ(NiceRiseWhileStaging(FewLargeFiles(), no_unpack), 0);
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

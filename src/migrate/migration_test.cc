@@ -359,5 +359,5 @@ TEST_F(MigrationTest, NotADataRoot) {
   EXPECT_TRUE(MigrateDockerRoot(*store_, src_, aufs));
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

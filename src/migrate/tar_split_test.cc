@@ -186,5 +186,5 @@ TEST_F(TarSplitTest, CorruptSplitFileIsAnError) {
   EXPECT_FALSE(Assemble(dir_ + "/bad.gz"));
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

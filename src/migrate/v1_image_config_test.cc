@@ -84,5 +84,5 @@ TEST(V1ImageConfig, DockerVersionLess) {
   EXPECT_FALSE(DockerVersionLess("1.9.1-rc1", "1.8.3"));
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

@@ -173,5 +173,5 @@ TEST(ManifestTest, DeeplyNestedDocumentsAreRefusedByName) {
   EXPECT_NE(i.error().message.find("deeper than"), std::string::npos) << i.error().message;
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

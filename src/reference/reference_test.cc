@@ -609,5 +609,5 @@ TEST(ReferenceTest, GrammarPieces) {
   EXPECT_FALSE(IsValidTag("a/b"));
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

@@ -307,5 +307,5 @@ TEST(CredentialStoreTest, DefaultPathPrecedence) {
   EXPECT_EQ(CredentialStore::KeyFor("127.0.0.1:5000"), "127.0.0.1:5000");
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

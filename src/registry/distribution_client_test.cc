@@ -415,5 +415,5 @@ TEST(DistributionClientErrorTest, AStreamedPutIsNotResentFromAConsumedBody) {
   EXPECT_EQ(server.Count("POST"), 2);  // each attempt starts its own upload
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

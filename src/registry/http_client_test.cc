@@ -161,5 +161,5 @@ TEST(HttpClientTest, ConnectionRefusedIsAnError) {
   EXPECT_NE(r.error().message.find("127.0.0.1"), std::string::npos) << r.error().message;
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

@@ -286,5 +286,5 @@ TEST_F(ImagePullTest, FsckRepairSaysHowToPullARemovedImageAgain) {
   EXPECT_NE(all.find(line), std::string::npos) << all;
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

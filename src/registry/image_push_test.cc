@@ -132,5 +132,5 @@ TEST_F(ImagePushTest, ZstdPushWritesAnOciManifest) {
   for (const Descriptor& l : parsed->layers) EXPECT_EQ(l.media_type, kOciLayerZstdMediaType);
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

@@ -358,5 +358,5 @@ TEST(RegistryPolicyTest, LoopbackHostsAndQualifiedNames) {
   EXPECT_FALSE(IsQualifiedName("busybox:1.36"));
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

@@ -33,5 +33,5 @@ TEST(WwwAuthenticateTest, EmptyAndGarbage) {
   EXPECT_TRUE(c[0].params.empty());
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

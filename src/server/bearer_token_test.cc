@@ -194,5 +194,5 @@ TEST_F(TokenVerifierTest, ChallengeNamesRealmServiceAndScope) {
   EXPECT_FALSE(TokenVerifier::Load({"r", "s", "i", dir_.path() + "/missing.pem"}));
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata::server

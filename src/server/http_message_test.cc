@@ -104,5 +104,5 @@ TEST(PercentCoding, RoundTrips) {
   EXPECT_EQ(PercentEncode("lib/busy box&x"), "lib/busy%20box%26x");
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata::server

@@ -256,5 +256,5 @@ TEST(HttpServerTest, APromptClientIsNotCutOffByTheTimeouts) {
   EXPECT_NE(std::string::npos, reply.find("ok /b")) << reply;
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata::server

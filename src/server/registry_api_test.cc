@@ -673,5 +673,5 @@ TEST_F(RegistryServerTest, GcUnlinksWhatNoManifestNamesAndKeepsTheRest) {
             200);
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata::server

@@ -203,5 +203,5 @@ TEST_F(SnapshotterTest, MountedStackShowsWhiteoutsAndOpaqueDirectories) {
   EXPECT_FALSE(PathExists(snapshots_.FilesDir("base") + "/written"));
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

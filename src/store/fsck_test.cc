@@ -191,5 +191,5 @@ TEST_F(FsckTest, ALayerWhoseParentIsMissingIsReported) {
                    "image " + id.str() + ": layer " + chain[1].str() + " is damaged"}));
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

@@ -340,5 +340,5 @@ TEST(NowRfc3339NanoTest, IsUtcWithNanoseconds) {
   EXPECT_EQ(now.substr(0, 2), "20");
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

@@ -269,5 +269,5 @@ TEST_F(GcTest, IngestKeepsRecentFilesAndPartialDownloads) {
   EXPECT_EQ(r.reclaimed_bytes, 20);
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

@@ -238,5 +238,5 @@ TEST_F(RmiTest, UnknownNamesAreRefused) {
   EXPECT_EQ(ImageCount(), 1u);
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

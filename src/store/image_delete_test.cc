@@ -198,5 +198,5 @@ TEST_F(PruneTest, LookupAndRmiFailuresCarryTheirKind) {
   EXPECT_TRUE(Exists(parent));
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

@@ -130,5 +130,5 @@ TEST(ImageListTest, RowFields) {
   EXPECT_EQ(ImageListHeaders()["ID"], "IMAGE ID");
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

@@ -112,5 +112,5 @@ TEST_F(ImageLookupTest, LoadImageConfigVerifiesTheBlob) {
   EXPECT_NE(damaged.error().message.find(id.str()), std::string::npos) << damaged.error().message;
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

@@ -147,5 +147,5 @@ TEST_F(LayerContentTest, UnpackOfAnUnknownChainIsRefused) {
   EXPECT_EQ(report.error().message, "layer " + chain.str() + " is not in the store");
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

@@ -80,7 +80,7 @@ TEST_F(MetadataTest, LayersAreKeyedByChainId) {
   EXPECT_EQ((*got)->size, 10);
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata
 
 namespace strata {
@@ -254,5 +254,5 @@ TEST_F(MetadataLayoutTest, FailedStepLeavesDomainAtItsVersion) {
   EXPECT_TRUE(md->OpenDomain(good));  // the half-run step was rolled back
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

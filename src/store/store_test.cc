@@ -110,5 +110,5 @@ TEST(DefaultStoreRootTest, IsAbsolute) {
   }
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

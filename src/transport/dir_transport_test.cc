@@ -83,5 +83,5 @@ TEST(DirTransportTest, ErrorsNameTheProblem) {
   EXPECT_EQ(Listing(dir.path()), "empty in out ");  // no temporary directory left
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

@@ -386,5 +386,5 @@ TEST_F(DockerArchiveTest, RmiUntagsThenDeletesAndCollects) {
   EXPECT_FALSE(RemoveImage(*store_, "rm:2", false));
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

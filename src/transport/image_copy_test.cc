@@ -300,5 +300,5 @@ TEST_F(ImageCopyTest, AllCopiesTheIndexAndEveryImage) {
   EXPECT_EQ(store_->metadata().ListImages()->size(), images_before);
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

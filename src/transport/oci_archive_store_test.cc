@@ -214,5 +214,5 @@ TEST_F(OciArchiveStoreTest, LoadArchiveFdReadsStreamsOfEitherFormat) {
   EXPECT_EQ(docker->images[0].id, image.id());
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

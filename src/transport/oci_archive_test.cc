@@ -142,5 +142,5 @@ TEST(OciArchiveTest, FailedWriteLeavesNoFile) {
   EXPECT_EQ(listing, "l ");
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

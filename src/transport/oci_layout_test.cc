@@ -171,5 +171,5 @@ TEST(OciLayoutTest, FailedCopyRemovesTheDirectoryItCreated) {
   EXPECT_FALSE(PathExists(dir / "new"));
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

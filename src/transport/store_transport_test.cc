@@ -235,5 +235,5 @@ TEST(ImageManifestsMetadataTest, NewestFirstAndIdempotent) {
   EXPECT_TRUE(md->ImageManifests(image)->empty());
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

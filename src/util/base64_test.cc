@@ -19,5 +19,5 @@ TEST(Base64Test, RefusesBadInput) {
   EXPECT_FALSE(Base64Decode("a!c="));
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

@@ -54,5 +54,5 @@ TEST(BufferPool, IdleBytesStayBounded) {
   EXPECT_LE(PooledBuffer::IdleBytes(), size_t{192} << 20);
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

@@ -37,5 +37,5 @@ TEST(BytePipe, AbandonedReaderNeverBlocksTheWriter) {
   EXPECT_TRUE(pipe.Write(big.data(), big.size()));
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

@@ -37,5 +37,5 @@ TEST(CleanPathTest, ClampedRootRelativeStaysInside) {
   EXPECT_EQ(ClampedRootRelative("a/b/../c"), "a/c");
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

@@ -19,5 +19,5 @@ TEST(FileTest, OpeningAFileThatIsNotThereIsNotFound) {
   EXPECT_TRUE(readable) << readable.error().message;
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

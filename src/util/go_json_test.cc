@@ -170,5 +170,5 @@ TEST(GoJson, ReproducesRealDockerManifestsByteForByte) {
   EXPECT_EQ(checked, 2);
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

@@ -84,5 +84,5 @@ TEST(GoTime, ParseRejectsMalformedInput) {
   }
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

@@ -32,5 +32,5 @@ TEST(JsonDepthTest, ParseUntrustedJsonRefusesDeepDocumentsWithoutParsingThem) {
   EXPECT_TRUE(ParseUntrustedJson("{not json").is_discarded());
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

@@ -116,5 +116,5 @@ TEST(ResultTest, CancellationIsOfKindCancelled) {
   EXPECT_TRUE(IsCancelled(e));
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

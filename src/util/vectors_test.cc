@@ -68,5 +68,5 @@ TEST(TestVectors, DefaultIsTheBuiltInDirectory) {
   EXPECT_EQ(test_vectors::Dir(), STRATA_VECTORS_DIR);
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata
