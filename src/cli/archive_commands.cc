@@ -5,16 +5,11 @@
 #include <cerrno>
 #include <cstring>
 #include <iostream>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/layer_progress_view.h"
-#include "store/image_import.h"
-#include "store/layer_unpack.h"
-#include "transport/docker_archive_load.h"
-#include "transport/docker_archive_save.h"
-#include "transport/oci_archive.h"
-#include "transport/oci_archive_store.h"
-#include "util/cancel.h"
+#include "engine/archive.h"
 #include "util/file.h"
 
 namespace strata::cli {
@@ -26,9 +21,13 @@ struct LoadOptions {
   bool unpack = false;
 };
 
+std::unique_ptr<Engine> CreateEngine(const GlobalOptions& g) {
+  return Engine::Create({.root = g.root, .registries_config = g.registries_config});
+}
+
 void RunLoad(GlobalOptions& g, const LoadOptions& o) {
-  auto store = OpenStoreOrReport(g);
-  if (!store) return;
+  auto engine = CreateEngine(g);
+  if (auto store = engine->store(); !store) return ReportError(g, store.error());
   UniqueFd fd;
   if (!o.input.empty() && o.input != "-") {
     auto opened = OpenRead(o.input);
@@ -39,19 +38,14 @@ void RunLoad(GlobalOptions& g, const LoadOptions& o) {
   }
   // docker load's "Loading layer" bars, on a terminal only.
   LayerProgressView view(stdout, /*push=*/false, o.quiet);
-  strata::LoadOptions options{.unpack = o.unpack, .progress = nullptr};
-  if (view.terminal()) options.progress = view.BytesCallback("Loading layer");
-  // An OCI archive without Docker's manifest.json goes to the OCI loader.
-  auto report = LoadArchiveFd(*store, fd ? fd.get() : 0, fd ? o.input : "stdin", options);
+  ImageLoadEvents events;
+  if (view.terminal()) events.layer_progress = view.BytesCallback("Loading layer");
+  ImageLoadRequest request{
+      .fd = fd ? fd.get() : 0, .name = fd ? o.input : "stdin", .unpack = o.unpack};
+  auto report = ImageLoad(*engine, request, events);
   if (!report) return ReportError(g, report.error());
-  if (o.unpack) {
-    UnpackLosses losses = report->unpack_losses;
-    for (const LoadedImage& image : report->images) {
-      auto unpacked = UnpackImage(*store, image.id);
-      if (!unpacked) return ReportError(g, unpacked.error());
-      losses.Add(unpacked->losses);
-    }
-    if (losses.any()) std::cerr << "warning: " << DescribeUnpackLosses(losses) << "\n";
+  if (report->unpack_losses.any()) {
+    std::cerr << "warning: " << DescribeUnpackLosses(report->unpack_losses) << "\n";
   }
   if (o.quiet) return;
   for (const std::string& m : report->messages) std::cout << m << "\n";
@@ -69,46 +63,63 @@ struct SaveOptions {
   std::vector<std::string> images;
 };
 
-// Per-layer bars on stderr when it is a terminal (stdout may be the archive).
-Status SaveArchive(Store& store, const SaveOptions& o, const std::vector<SaveRequest>& requests,
-                   Writer& out) {
-  LayerProgressView view(stderr, /*push=*/false, /*quiet=*/false);
-  BlobProgressFn progress;
-  if (view.terminal()) progress = view.BytesCallback("Saving layer");
-  if (o.format == "oci") return SaveOciArchive(store, requests, out, progress);
-  return SaveDockerArchive(store, requests, out, progress);
-}
+// Where a save goes: stdout (never a terminal), or a temporary file beside -o's path that
+// Commit renames into place, so a failed save never leaves a partial archive.
+class SaveOutput {
+ public:
+  explicit SaveOutput(std::string path) : path_(std::move(path)) {}
+  ~SaveOutput() {
+    if (!temp_.empty()) ::unlink(temp_.c_str());
+  }
+
+  Result<Writer*> Open() {
+    if (path_.empty() || path_ == "-") {
+      if (::isatty(1)) {
+        return Fail("cowardly refusing to save to a terminal. Use the -o flag or redirect");
+      }
+      writer_.emplace(1, "stdout");
+      return &*writer_;
+    }
+    std::string temp = path_ + ".strata-tmp-" + RandomHexId().substr(0, 8);
+    int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    // The temporary name is ours; the error names the path the user gave.
+    if (fd < 0) return Fail("open " + path_ + ": " + std::strerror(errno));
+    fd_ = UniqueFd(fd);
+    temp_ = std::move(temp);
+    writer_.emplace(fd, path_);
+    return &*writer_;
+  }
+
+  Status Commit() {
+    if (temp_.empty()) return {};
+    if (::fsync(fd_.get()) != 0) return Fail("fsync " + path_ + ": " + std::strerror(errno));
+    if (::rename(temp_.c_str(), path_.c_str()) != 0) {
+      return Fail("rename to " + path_ + ": " + std::strerror(errno));
+    }
+    temp_.clear();
+    return {};
+  }
+
+ private:
+  std::string path_;
+  std::string temp_;  // while it is not renamed into place
+  UniqueFd fd_;
+  std::optional<FdWriter> writer_;
+};
 
 void RunSave(GlobalOptions& g, const SaveOptions& o) {
-  auto store = OpenStoreOrReport(g, StoreAccess::kReadOnly);
-  if (!store) return;
-  auto requests = ResolveSaveArguments(*store, o.images);
-  if (!requests) return ReportError(g, requests.error());
-  if (o.output.empty() || o.output == "-") {
-    if (::isatty(1)) {
-      return ReportError(g, "cowardly refusing to save to a terminal. Use the -o flag or redirect");
-    }
-    FdWriter out(1, "stdout");
-    auto st = SaveArchive(*store, o, *requests, out);
-    if (!st) ReportError(g, st.error());
-    return;
-  }
-  // Written beside the target and renamed, so a failed save never leaves a partial archive.
-  std::string temp = o.output + ".strata-tmp-" + RandomHexId().substr(0, 8);
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  // The temporary name is ours; the error names the path the user gave.
-  if (fd < 0) return ReportError(g, "open " + o.output + ": " + std::strerror(errno));
-  UniqueFd owned(fd);
-  FdWriter out(fd, o.output);
-  auto st = SaveArchive(*store, o, *requests, out);
-  if (st && ::fsync(fd) != 0) st = Fail("fsync " + o.output + ": " + std::strerror(errno));
-  if (st && ::rename(temp.c_str(), o.output.c_str()) != 0) {
-    st = Fail("rename to " + o.output + ": " + std::strerror(errno));
-  }
-  if (!st) {
-    ::unlink(temp.c_str());
-    return ReportError(g, st.error());
-  }
+  // Per-layer bars on stderr when it is a terminal (stdout may be the archive).
+  LayerProgressView view(stderr, /*push=*/false, /*quiet=*/false);
+  ImageSaveEvents events;
+  if (view.terminal()) events.layer_progress = view.BytesCallback("Saving layer");
+  SaveOutput output(o.output);
+  ImageSaveRequest request{
+      .names = o.images,
+      .format = o.format == "oci" ? ArchiveFormat::kOci : ArchiveFormat::kDocker,
+      .open_output = [&output] { return output.Open(); }};
+  auto st = ImageSave(*CreateEngine(g), request, events);
+  if (st) st = output.Commit();
+  if (!st) return ReportError(g, st.error());
 }
 
 struct ImportArgs {
@@ -119,11 +130,13 @@ struct ImportArgs {
 };
 
 void RunImport(GlobalOptions& g, const ImportArgs& a) {
-  auto store = OpenStoreOrReport(g);
-  if (!store) return;
-  ImportRequest request{
-      .source = a.source, .reference = a.reference, .changes = a.changes, .message = a.message};
-  auto id = ImportImage(*store, request);
+  FdReader in(0, "stdin");
+  ImageImportRequest request{.source = a.source,
+                             .input = a.source == "-" ? &in : nullptr,
+                             .reference = a.reference,
+                             .changes = a.changes,
+                             .message = a.message};
+  auto id = ImageImport(*CreateEngine(g), request);
   if (!id) return ReportError(g, id.error());
   std::cout << id->str() << "\n";
 }

@@ -6,15 +6,11 @@
 
 #include "cli/commands.h"
 #include "cli/table.h"
+#include "engine/images.h"
 #include "image/docker_format.h"
 #include "image/docker_units.h"
 #include "image/go_template.h"
-#include "reference/reference.h"
-#include "store/image_commit.h"
-#include "store/image_delete.h"
 #include "store/image_list.h"
-#include "store/image_lookup.h"
-#include "store/image_views.h"
 #include "util/go_time.h"
 
 namespace strata::cli {
@@ -64,12 +60,12 @@ const nlohmann::ordered_json& HistoryHeaders() {
   return kHeaders;
 }
 
+std::unique_ptr<Engine> CreateEngine(const GlobalOptions& g) {
+  return Engine::Create({.root = g.root, .registries_config = g.registries_config});
+}
+
 void RunHistory(GlobalOptions& g, const HistoryOptions& o) {
-  auto store = OpenStoreOrReport(g, StoreAccess::kReadOnly);
-  if (!store) return;
-  auto id = ResolveImage(*store, o.image);
-  if (!id) return ReportError(g, id.error());
-  auto rows = ImageHistory(*store, *id);
+  auto rows = ImageHistory(*CreateEngine(g), ImageHistoryRequest{.name = o.image});
   if (!rows) return ReportError(g, rows.error());
   const bool trunc = !o.no_trunc;
   std::vector<nlohmann::ordered_json> fields;
@@ -121,29 +117,10 @@ std::string ImagesFormat(const ImagesOptions& o) {
   return o.format;
 }
 
-// Creation time of the image named by a before=/since= filter.
-Result<std::optional<GoTime>> FilterImageTime(Store& store,
-                                              const std::optional<std::string>& name) {
-  if (!name) return std::optional<GoTime>();
-  STRATA_ASSIGN(id, ResolveImage(store, *name));
-  STRATA_ASSIGN(config, LoadImageConfig(store, id));
-  return std::optional<GoTime>(config.created());
-}
-
 void RunImages(GlobalOptions& g, const ImagesOptions& o) {
-  auto filters = ParseImageFilters(o.filters);
-  if (!filters) return ReportError(g, filters.error());
-  // docker images REPOSITORY[:TAG] is a reference filter (a path.Match pattern).
-  if (!o.repository.empty()) filters->references.push_back(o.repository);
-  auto store = OpenStoreOrReport(g, StoreAccess::kReadOnly);
-  if (!store) return;
-  auto before = FilterImageTime(*store, filters->before);
-  if (!before) return ReportError(g, before.error());
-  auto since = FilterImageTime(*store, filters->since);
-  if (!since) return ReportError(g, since.error());
-  auto listed = ListImages(*store);
-  if (!listed) return ReportError(g, listed.error());
-  auto images = FilterImages(std::move(*listed), *filters, o.all, *before, *since);
+  auto images =
+      ImageList(*CreateEngine(g),
+                ImageListRequest{.filters = o.filters, .repository = o.repository, .all = o.all});
   if (!images) return ReportError(g, images.error());
   std::vector<nlohmann::ordered_json> rows;
   for (const ImageSummary& image : *images) {
@@ -196,20 +173,18 @@ void RunInspect(GlobalOptions& g, const std::vector<std::string>& names,
     }
     tmpl = std::move(*parsed);
   }
-  auto store = OpenStoreOrReport(g, StoreAccess::kReadOnly);
-  if (!store) return;
+  auto engine = CreateEngine(g);
+  // Opened once, up front: a store that cannot be opened is one error, not one per name.
+  if (auto store = engine->store(StoreAccess::kReadOnly); !store) {
+    return ReportError(g, store.error());
+  }
   GoTemplateOptions options;
   options.missing_key_error = true;  // docker's raw fallback: missingkey=error
   options.typed_zero = InspectTypedZero;
   options.empty_member_object_as_struct = true;  // Volumes, ExposedPorts: map[string]struct{}
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (const std::string& name : names) {
-    auto id = ResolveImage(*store, name);
-    if (!id) {
-      ReportError(g, id.error());
-      continue;
-    }
-    auto j = InspectImage(*store, *id);
+    auto j = ImageInspect(*engine, ImageInspectRequest{.name = name});
     if (!j) {
       ReportError(g, j.error());
       continue;
@@ -229,13 +204,7 @@ void RunInspect(GlobalOptions& g, const std::vector<std::string>& names,
 }
 
 void RunTag(GlobalOptions& g, const std::string& source, const std::string& target) {
-  auto store = OpenStoreOrReport(g);
-  if (!store) return;
-  auto id = ResolveImage(*store, source);
-  if (!id) return ReportError(g, id.error());
-  auto ref = ParseNormalizedNamed(target);
-  if (!ref) return ReportError(g, ref.error());
-  auto tagged = TagImage(*store, *id, *ref);
+  auto tagged = ImageTag(*CreateEngine(g), ImageTagRequest{.source = source, .target = target});
   if (!tagged) return ReportError(g, tagged.error());
 }
 
@@ -301,10 +270,12 @@ void RegisterImageCommands(CLI::App& app, GlobalOptions& g) {
   rmi->add_flag("-f,--force", rmi_opts->force, "Force removal of the image");
   rmi->add_flag("--no-prune", rmi_opts->no_prune, "Do not delete untagged parents");
   rmi->callback([&g, rmi_opts] {
-    auto store = OpenStoreOrReport(g);
-    if (!store) return;
+    auto engine = CreateEngine(g);
+    if (auto store = engine->store(); !store) return ReportError(g, store.error());
     for (const std::string& name : rmi_opts->names) {
-      auto report = RemoveImage(*store, name, rmi_opts->force, !rmi_opts->no_prune);
+      auto report = ImageRemove(*engine, ImageRemoveRequest{.name = name,
+                                                            .force = rmi_opts->force,
+                                                            .prune_parents = !rmi_opts->no_prune});
       if (!report) {
         ReportError(g, report.error());
         continue;

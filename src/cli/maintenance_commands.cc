@@ -3,9 +3,8 @@
 
 #include "cli/commands.h"
 #include "digest/digest.h"
+#include "engine/maintenance.h"
 #include "image/docker_units.h"
-#include "store/fsck.h"
-#include "store/image_delete.h"
 #include "util/file.h"
 #include "util/io.h"
 
@@ -16,9 +15,8 @@ void RegisterMaintenanceCommands(CLI::App& app, GlobalOptions& g) {
   auto* fsck = app.add_subcommand("fsck", "Verify every digest in the store");
   fsck->add_flag("--repair", *repair, "Remove damaged images and unreferenced files");
   fsck->callback([&g, repair] {
-    auto store = OpenStoreOrReport(g, *repair ? StoreAccess::kReadWrite : StoreAccess::kReadOnly);
-    if (!store) return;
-    auto report = CheckStore(*store, *repair);
+    auto engine = Engine::Create({.root = g.root, .registries_config = g.registries_config});
+    auto report = CheckStore(*engine, CheckStoreRequest{.repair = *repair});
     if (!report) return ReportError(g, report.error());
     for (const std::string& p : report->problems) std::cout << "problem: " << p << "\n";
     for (const std::string& r : report->repairs) std::cout << "repaired: " << r << "\n";
@@ -52,11 +50,8 @@ void RegisterMaintenanceCommands(CLI::App& app, GlobalOptions& g) {
       std::to_string(kPartialKeepSeconds / 3600) + " hours";
   auto* gc = app.add_subcommand("gc", gc_help);
   gc->callback([&g] {
-    auto store = OpenStoreOrReport(g);
-    if (!store) return;
-    auto lock = store->LockExclusive();
-    if (!lock) return ReportError(g, lock.error());
-    auto report = CollectGarbage(*store);
+    auto engine = Engine::Create({.root = g.root, .registries_config = g.registries_config});
+    auto report = CollectGarbage(*engine);
     if (!report) return ReportError(g, report.error());
     for (const std::string& line : report->lines) std::cout << line << "\n";
     std::cout << "Total reclaimed space: "

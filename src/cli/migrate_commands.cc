@@ -9,8 +9,8 @@
 
 #include "cli/commands.h"
 #include "cli/layer_progress_view.h"
+#include "engine/maintenance.h"
 #include "image/docker_units.h"
-#include "migrate/migration.h"
 
 namespace strata::cli {
 namespace {
@@ -49,29 +49,28 @@ void RegisterMigrateCommands(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("-j,--jobs", o->jobs, "Layers read at once (default: one per CPU)");
   cmd->add_flag("-q,--quiet", o->quiet, "Print only errors and the summary");
   cmd->callback([&g, o] {
-    auto store = OpenStoreOrReport(g);
-    if (!store) return;
+    auto engine = Engine::Create({.root = g.root, .registries_config = g.registries_config});
+    if (auto store = engine->store(); !store) return ReportError(g, store.error());
     const auto start = std::chrono::steady_clock::now();
     // Per-layer bars when stdout is a terminal; else a one-line count when stderr is.
     LayerProgressView view(stdout, /*push=*/false, o->quiet);
     const bool terminal = ::isatty(2) == 1 && !o->quiet && !view.terminal();
     std::mutex mu;
-    MigrationProgressFn progress;
+    MigrateEvents events;
     if (terminal) {
-      progress = [&mu](const MigrationProgress& p) {
+      events.progress = [&mu](const MigrationProgress& p) {
         std::lock_guard<std::mutex> lock(mu);
         std::fprintf(stderr, "\r\033[KReading layers: %zu/%zu, %s", p.layers_done, p.layers_total,
                      HumanSize(static_cast<double>(p.bytes_done)).c_str());
         std::fflush(stderr);
       };
     }
-    MigrationOptions options{
-        .dry_run = o->dry_run, .jobs = o->jobs, .driver = o->driver, .layer_progress = nullptr};
-    if (view.terminal()) options.layer_progress = view.BytesCallback("Reading layer");
-    auto report = MigrateDockerRoot(*store, o->from_docker, options, progress);
+    if (view.terminal()) events.layer_progress = view.BytesCallback("Reading layer");
+    MigrateRequest request{
+        .data_root = o->from_docker, .driver = o->driver, .dry_run = o->dry_run, .jobs = o->jobs};
+    auto report = Migrate(*engine, request, events);
     if (terminal) std::fprintf(stderr, "\r\033[K");
-    if (!report)
-      return ReportError(g, "migrating " + o->from_docker + ": " + report.error().message);
+    if (!report) return ReportError(g, report.error());
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 

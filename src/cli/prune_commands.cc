@@ -1,14 +1,12 @@
 // image prune: docker's confirmation prompt, --filter, and its "Deleted Images:" report.
-#include <chrono>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "cli/commands.h"
+#include "engine/images.h"
 #include "image/docker_units.h"
-#include "store/image_delete.h"
-#include "store/prune_filter.h"
 
 namespace strata::cli {
 namespace {
@@ -35,31 +33,24 @@ bool Confirm(const std::string& warning) {
 
 // docker prints removals in lower case: "untagged: busybox:latest", "deleted: sha256:…".
 void PrintDeleted(const DeleteReport& report) {
-  if (report.lines.empty()) return;
+  if (report.removals.empty()) return;
   std::cout << "Deleted Images:\n";
-  for (std::string line : report.lines) {
-    if (line.starts_with("Untagged") || line.starts_with("Deleted")) line[0] += 'a' - 'A';
-    std::cout << line << "\n";
+  for (const ImageRemoval& removal : report.removals) {
+    std::cout << (removal.kind == ImageRemoval::Kind::kUntagged ? "untagged: " : "deleted: ")
+              << removal.name << "\n";
   }
   std::cout << "\n";
 }
 
 void RunPrune(GlobalOptions& g, const PruneOptions& o) {
-  const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
-  auto filter = ParsePruneFilter(o.filters, o.all, now);
-  if (!filter) return ReportError(g, filter.error());
-  int64_t reclaimed = 0;
-  if (o.force || Confirm(o.all ? kAllWarning : kDanglingWarning)) {
-    auto store = OpenStoreOrReport(g);
-    if (!store) return;
-    auto report = PruneImages(*store, o.all, *filter);
-    if (!report) return ReportError(g, report.error());
-    PrintDeleted(*report);
-    reclaimed = report->removed_layers_size;
-  }
-  std::cout << "Total reclaimed space: " << HumanSize(static_cast<double>(reclaimed)) << "\n";
+  ImagePruneEvents events;
+  if (!o.force) events.confirm = [&o] { return Confirm(o.all ? kAllWarning : kDanglingWarning); };
+  auto engine = Engine::Create({.root = g.root, .registries_config = g.registries_config});
+  auto report = ImagePrune(*engine, ImagePruneRequest{.all = o.all, .filters = o.filters}, events);
+  if (!report) return ReportError(g, report.error());
+  PrintDeleted(*report);
+  std::cout << "Total reclaimed space: "
+            << HumanSize(static_cast<double>(report->removed_layers_size)) << "\n";
 }
 
 }  // namespace

@@ -54,11 +54,11 @@ Status DeleteImageRecord(Metadata& md, const Digest& id, DeleteReport& report) {
   STRATA_ASSIGN(refs, md.RefsForImage(id));
   for (const RefRecord& ref : refs) {
     STRATA_TRY(md.DeleteRef(ref.name));
-    report.lines.push_back("Untagged: " + FamiliarRef(ref));
+    report.Untagged(FamiliarRef(ref));
   }
   STRATA_TRY(md.DeleteImageManifests(id));
   STRATA_TRY(md.DeleteImage(id));
-  report.lines.push_back("Deleted: " + id.str());
+  report.Deleted(id.str());
   return {};
 }
 
@@ -130,7 +130,7 @@ Result<DeleteReport> CollectGarbageLocked(Store& store, DeleteReport report) {
     STRATA_ASSIGN(tx, md.Begin());
     for (const LayerRecord* l : dead) {
       STRATA_TRY(md.DeleteLayer(l->chain_id));
-      report.lines.push_back("Deleted: " + l->chain_id.str());
+      report.Deleted(l->chain_id.str());
       report.removed_layers_size += l->size;
     }
     STRATA_ASSIGN(blobs, md.ListLayerBlobs());
@@ -202,7 +202,7 @@ Status PruneImage(Metadata& md, const Digest& id, DeleteReport& report) {
     STRATA_ASSIGN(refs, md.RefsForImage(id));
     for (const RefRecord& ref : refs) {
       STRATA_TRY(md.DeleteRef(ref.name));
-      report.lines.push_back("Untagged: " + FamiliarRef(ref));
+      report.Untagged(FamiliarRef(ref));
     }
     return {};
   }
@@ -238,7 +238,7 @@ Result<DeleteReport> RemoveImage(Store& store, const std::string& name, bool for
   }
   if (named) {
     STRATA_TRY(md.DeleteRef(named->name));
-    report.lines.push_back("Untagged: " + FamiliarRef(*named));
+    report.Untagged(FamiliarRef(*named));
     const bool repository_tag_left = std::any_of(refs.begin(), refs.end(), [&](const RefRecord& r) {
       return !r.is_digest && r.name != named->name && r.repository == named->repository;
     });
@@ -248,7 +248,7 @@ Result<DeleteReport> RemoveImage(Store& store, const std::string& name, bool for
       if (!named->is_digest && !repository_tag_left && r.is_digest &&
           r.repository == named->repository) {
         STRATA_TRY(md.DeleteRef(r.name));
-        report.lines.push_back("Untagged: " + FamiliarRef(r));
+        report.Untagged(FamiliarRef(r));
         continue;
       }
       ++refs_left;

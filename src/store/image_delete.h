@@ -13,10 +13,27 @@
 
 namespace strata {
 
+// One removal, as docker's API reports it (an ImageDeleteResponseItem): a reference untagged, or
+// an image ID or released layer's chainID deleted.
+struct ImageRemoval {
+  enum class Kind { kUntagged, kDeleted };
+  Kind kind;
+  std::string name;  // familiar reference ("busybox:latest"), or "sha256:<hex>"
+};
+
 // Output lines in docker's words: "Untagged: busybox:latest", "Deleted: sha256:<id>" (images
 // and, after them, the chainIDs of released layers).
 struct DeleteReport {
   std::vector<std::string> lines;
+  std::vector<ImageRemoval> removals;  // the same as `lines`, one each, for callers that decide
+  void Untagged(std::string ref) {
+    lines.push_back("Untagged: " + ref);
+    removals.push_back({ImageRemoval::Kind::kUntagged, std::move(ref)});
+  }
+  void Deleted(std::string id) {
+    lines.push_back("Deleted: " + id);
+    removals.push_back({ImageRemoval::Kind::kDeleted, std::move(id)});
+  }
   int64_t reclaimed_bytes = 0;  // bytes of the blobs deleted from the content store
   // Sum of the DiffSize of the layers deleted: what docker's prune reports as reclaimed space.
   int64_t removed_layers_size = 0;

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 
 #include "archive/dir_tar.h"
 #include "archive/tar_writer.h"
@@ -39,6 +40,9 @@ Result<Digest> ImportImage(Store& store, const ImportRequest& request) {
   STRATA_ASSIGN(config, ApplyChanges(ContainerConfig{}, request.changes));
   options.config = std::move(config);
 
+  if (request.source == "-" && !request.input) {
+    return Fail(ErrorCode::kInvalidArgument, "import from \"-\" needs an input stream");
+  }
   STRATA_ASSIGN(lock, store.LockShared());
   std::optional<StagedLayer> layer;
   struct stat st;
@@ -47,12 +51,14 @@ Result<Digest> ImportImage(Store& store, const ImportRequest& request) {
     layer.emplace(std::move(staged));
   } else {
     UniqueFd fd;
+    std::optional<FdReader> file;
     if (request.source != "-") {
       STRATA_ASSIGN(opened, OpenRead(request.source));
       fd = std::move(opened);
+      file.emplace(fd.get(), request.source);
     }
-    FdReader reader(fd ? fd.get() : 0, request.source == "-" ? "stdin" : request.source);
-    auto staged = StageLayer(store.content(), reader);
+    Reader* reader = file ? &*file : request.input;
+    auto staged = StageLayer(store.content(), *reader);
     if (!staged) return Wrap("importing " + request.source, staged.error());
     layer.emplace(std::move(*staged));
   }

@@ -8,6 +8,7 @@
 
 #include "digest/digest.h"
 #include "store/store.h"
+#include "util/io.h"
 #include "util/result.h"
 
 namespace strata {
@@ -17,6 +18,7 @@ struct ImportRequest {
   std::string reference;             // optional REPOSITORY[:TAG]
   std::vector<std::string> changes;  // Dockerfile instructions: CMD, ENV, ...
   std::string message;               // history comment; default "Imported from <source>"
+  Reader* input = nullptr;           // for source "-": the tar stream (the caller's stdin)
 };
 
 Result<Digest> ImportImage(Store& store, const ImportRequest& request);

@@ -57,8 +57,9 @@ Result<ImageFilters> ParseImageFilters(const std::vector<std::string>& args) {
   for (const std::string& arg : args) {
     size_t eq = arg.find('=');
     if (eq == std::string::npos) {
-      return Fail("invalid argument \"" + arg +
-                  "\" for \"-f, --filter\" flag: bad format of filter (expected name=value)");
+      return Fail(ErrorCode::kInvalidArgument,
+                  "invalid argument \"" + arg +
+                      "\" for \"-f, --filter\" flag: bad format of filter (expected name=value)");
     }
     std::string key = arg.substr(0, eq), value = arg.substr(eq + 1);
     for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -73,7 +74,7 @@ Result<ImageFilters> ParseImageFilters(const std::vector<std::string>& args) {
     } else if (key == "since") {
       f.since = value;
     } else {
-      return Fail("Invalid filter '" + key + "'");
+      return Fail(ErrorCode::kInvalidArgument, "Invalid filter '" + key + "'");
     }
   }
   if (!dangling.empty()) {
@@ -90,7 +91,7 @@ Result<ImageFilters> ParseImageFilters(const std::vector<std::string>& args) {
     } else {
       std::string list;
       for (const std::string& v : dangling) list += (list.empty() ? "" : " ") + v;
-      return Fail("Invalid filter 'dangling=[" + list + "]'");
+      return Fail(ErrorCode::kInvalidArgument, "Invalid filter 'dangling=[" + list + "]'");
     }
   }
   return f;
