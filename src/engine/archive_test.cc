@@ -8,7 +8,7 @@
 #include "util/file.h"
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 using store_test::Layer;
 
@@ -108,5 +108,5 @@ TEST_F(EngineArchiveTest, ImportReadsTheGivenStreamForDash) {
   EXPECT_EQ(no_stream.error().code, ErrorCode::kInvalidArgument);
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

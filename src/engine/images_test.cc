@@ -5,7 +5,7 @@
 #include "store/test_util.h"
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 using store_test::ImageSpecForTest;
 using store_test::Layer;
@@ -207,5 +207,5 @@ TEST_F(EngineImagesTest, PruneUntilUsesTheRequestsClock) {
   EXPECT_TRUE(Exists(new_id));
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata

@@ -5,7 +5,7 @@
 #include "store/test_util.h"
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 using store_test::Layer;
 
@@ -45,5 +45,5 @@ TEST_F(EngineMaintenanceTest, MigrateNamesTheDataRootInItsError) {
       << report.error().message;
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata
