@@ -5,8 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "registry/credentials.h"
-#include "registry/registry_policy.h"
+#include "engine/auth.h"
 
 namespace strata::cli {
 namespace {
@@ -18,31 +17,6 @@ struct LoginFlags {
   bool password_stdin = false;
 };
 
-// "docker.io" for Docker Hub's various spellings ("https://index.docker.io/v1/" included); the
-// host otherwise.
-std::string ServerHost(std::string server) {
-  for (const char* scheme : {"https://", "http://"}) {
-    if (server.rfind(scheme, 0) == 0) server = server.substr(std::string(scheme).size());
-  }
-  size_t slash = server.find('/');
-  if (slash != std::string::npos) server.resize(slash);
-  if (server.empty() || server == "index.docker.io" || server == "registry-1.docker.io") {
-    return "docker.io";
-  }
-  return server;
-}
-
-// The endpoint a login to `host` talks to: the policy may rewrite the registry's location or
-// block it. Pulls look credentials up by that endpoint, so they are stored under it.
-Result<PolicyRoute> LoginRoute(const RegistryPolicy& policy, const std::string& server,
-                               const std::string& host) {
-  auto name = ParseNormalizedNamed(host == "docker.io" ? "docker.io/library/x" : host + "/x");
-  if (!name || name->domain() != host) {
-    return Fail("invalid registry \"" + server + "\" (expected host[:port])");
-  }
-  return policy.PushRoute(*name);
-}
-
 std::string ReadLine(std::istream& in) {
   std::string line;
   std::getline(in, line);
@@ -51,7 +25,6 @@ std::string ReadLine(std::istream& in) {
 }
 
 void RunLogin(GlobalOptions& g, LoginFlags f) {
-  const std::string host = ServerHost(f.server);
   if (f.password_stdin) {
     if (!f.password.empty()) {
       return ReportError(g, "--password and --password-stdin are mutually exclusive");
@@ -75,49 +48,18 @@ void RunLogin(GlobalOptions& g, LoginFlags f) {
     const char* p = ::getpass("Password: ");
     f.password = p ? p : "";
   }
-  if (f.username.empty()) return ReportError(g, "Non-null Username Required");
-  if (f.password.empty()) return ReportError(g, "Password Required");
-
-  auto policy = RegistryPolicy::Load(g.registries_config);
-  if (!policy) return ReportError(g, policy.error());
-  auto route = LoginRoute(*policy, f.server, host);
-  if (!route) return ReportError(g, route.error());
-  const Credentials creds{f.username, f.password, ""};
-  auto client = RegistryClient::Create(
-      route->endpoint, [creds](const std::string&) { return std::optional<Credentials>(creds); });
-  if (!client) return ReportError(g, client.error());
-  if (auto ping = (*client)->Ping(); !ping) {
-    return ReportError(g, "login to " + host + " failed: " + ping.error().message);
-  }
-  CredentialStore store;
-  if (auto saved = store.Put(route->endpoint.host, creds); !saved) {
-    return ReportError(g, "saving credentials to " + store.path() + ": " + saved.error().message);
-  }
+  auto engine = Engine::Create({.root = g.root, .registries_config = g.registries_config});
+  auto login = Login(*engine, {.server = f.server, .username = f.username, .password = f.password});
+  if (!login) return ReportError(g, login.error());
   std::cout << "Login Succeeded\n";
 }
 
 void RunLogout(GlobalOptions& g, const std::string& server) {
-  const std::string host = ServerHost(server);
-  // What login stored: the endpoint after the policy's rewrites, and the name as typed.
-  std::vector<std::string> hosts = {host};
-  if (auto policy = RegistryPolicy::Load(g.registries_config)) {
-    if (auto route = LoginRoute(*policy, server, host);
-        route && CredentialStore::KeyFor(route->endpoint.host) != CredentialStore::KeyFor(host)) {
-      hosts.push_back(route->endpoint.host);
-    }
-  }
-  CredentialStore store;
-  bool removed = false;
-  for (const std::string& h : hosts) {
-    auto erased = store.Erase(h);
-    if (!erased) return ReportError(g, erased.error());
-    removed |= *erased;
-  }
-  if (!removed) {
-    std::cout << "Not logged in to " << CredentialStore::KeyFor(host) << "\n";
-    return;
-  }
-  std::cout << "Removing login credentials for " << CredentialStore::KeyFor(host) << "\n";
+  auto engine = Engine::Create({.root = g.root, .registries_config = g.registries_config});
+  auto logout = Logout(*engine, server);
+  if (!logout) return ReportError(g, logout.error());
+  std::cout << (logout->removed ? "Removing login credentials for " : "Not logged in to ")
+            << logout->key << "\n";
 }
 
 struct ResolveFlags {
@@ -148,58 +90,56 @@ std::string RouteText(const PolicyRoute& r) {
 constexpr const char* kSearchNote =
     "pull looks the name up in each of these registries and refuses it unless exactly one has it";
 
-void RunResolve(GlobalOptions& g, const ResolveFlags& f) {
-  if (!f.format.empty() && f.format != "json" && f.format != "text") {
-    return ReportError(g, "--format: expected json or text, not \"" + f.format + "\"");
+nlohmann::ordered_json CandidateJson(const ResolvedCandidate& c) {
+  nlohmann::ordered_json j = {{"reference", c.reference.String()}};
+  if (c.rule) j["rule"] = {{"prefix", c.rule->prefix}, {"origin", c.rule->origin}};
+  if (c.error) {
+    j["error"] = c.error->message;
+    return j;
   }
-  auto policy = RegistryPolicy::Load(g.registries_config);
-  if (!policy) return ReportError(g, policy.error());
-  auto r = policy->Resolve(f.name);
-  if (!r) return ReportError(g, r.error());
-  // Routes cannot fail for a candidate Resolve returned, except for a location rewrite that
-  // leaves no repository path: that error is shown in place of the routes.
-  if (f.format == "json") {
-    nlohmann::ordered_json out = {{"name", f.name},
-                                  {"candidates", nlohmann::ordered_json::array()},
-                                  {"reason", r->reason},
-                                  {"search", r->search},
-                                  {"config", policy->source()}};
-    for (const Reference& c : r->candidates) {
-      nlohmann::ordered_json candidate = {{"reference", c.String()}};
-      if (const RegistryRule* rule = policy->MatchingRule(c)) {
-        candidate["rule"] = {{"prefix", rule->prefix}, {"origin", rule->origin}};
-      }
-      auto pull = policy->PullRoutes(c);
-      auto push = policy->PushRoute(c);
-      if (pull && push) {
-        candidate["pull"] = nlohmann::ordered_json::array();
-        for (const PolicyRoute& route : *pull) candidate["pull"].push_back(RouteJson(route));
-        candidate["push"] = RouteJson(*push);
-      } else {
-        candidate["error"] = pull ? push.error().message : pull.error().message;
-      }
-      out["candidates"].push_back(std::move(candidate));
-    }
-    std::cout << out.dump(2) << "\n";
-    return;
-  }
-  for (const Reference& c : r->candidates) std::cout << c.String() << "\n";
-  std::cout << "reason: " << r->reason << "\n";
-  if (r->search) std::cout << "note: " << kSearchNote << "\n";
-  for (const Reference& c : r->candidates) {
-    std::cout << "routes for " << c.String() << ":\n";
-    if (const RegistryRule* rule = policy->MatchingRule(c)) {
-      std::cout << "  rule: prefix \"" << rule->prefix << "\" (" << rule->origin << ")\n";
-    }
-    auto pull = policy->PullRoutes(c);
-    auto push = policy->PushRoute(c);
-    if (!pull || !push) {
-      std::cout << "  error: " << (pull ? push.error().message : pull.error().message) << "\n";
+  j["pull"] = nlohmann::ordered_json::array();
+  for (const PolicyRoute& route : c.pull) j["pull"].push_back(RouteJson(route));
+  j["push"] = RouteJson(*c.push);
+  return j;
+}
+
+void PrintResolutionJson(const NameResolution& r) {
+  nlohmann::ordered_json out = {{"name", r.name},
+                                {"candidates", nlohmann::ordered_json::array()},
+                                {"reason", r.reason},
+                                {"search", r.search},
+                                {"config", r.config}};
+  for (const ResolvedCandidate& c : r.candidates) out["candidates"].push_back(CandidateJson(c));
+  std::cout << out.dump(2) << "\n";
+}
+
+void PrintResolutionText(const NameResolution& r) {
+  for (const ResolvedCandidate& c : r.candidates) std::cout << c.reference.String() << "\n";
+  std::cout << "reason: " << r.reason << "\n";
+  if (r.search) std::cout << "note: " << kSearchNote << "\n";
+  for (const ResolvedCandidate& c : r.candidates) {
+    std::cout << "routes for " << c.reference.String() << ":\n";
+    if (c.rule)
+      std::cout << "  rule: prefix \"" << c.rule->prefix << "\" (" << c.rule->origin << ")\n";
+    if (c.error) {
+      std::cout << "  error: " << c.error->message << "\n";
       continue;
     }
-    for (const PolicyRoute& route : *pull) std::cout << "  pull " << RouteText(route) << "\n";
-    std::cout << "  push " << RouteText(*push) << "\n";
+    for (const PolicyRoute& route : c.pull) std::cout << "  pull " << RouteText(route) << "\n";
+    std::cout << "  push " << RouteText(*c.push) << "\n";
   }
+}
+
+void RunResolve(GlobalOptions& g, const ResolveFlags& f) {
+  if (!f.format.empty() && f.format != "json" && f.format != "text") {
+    return ReportError(g, Error{"--format: expected json or text, not \"" + f.format + "\"",
+                                ErrorCode::kInvalidArgument});
+  }
+  auto engine = Engine::Create({.root = g.root, .registries_config = g.registries_config});
+  auto resolved = ResolveName(*engine, f.name);
+  if (!resolved) return ReportError(g, resolved.error());
+  if (f.format == "json") return PrintResolutionJson(*resolved);
+  PrintResolutionText(*resolved);
 }
 
 }  // namespace

@@ -3,9 +3,8 @@
 
 #include "cli/commands.h"
 #include "cli/layer_progress_view.h"
+#include "engine/copy.h"
 #include "oci/platform.h"
-#include "registry/registry_access.h"
-#include "transport/image_copy.h"
 
 namespace strata::cli {
 namespace {
@@ -22,63 +21,42 @@ struct CopyFlags {
   std::string dest_creds;
 };
 
-// USER[:PASS], as skopeo's --src-creds.
-Result<Credentials> ParseCreds(const std::string& text, const char* flag) {
+// USER[:PASS], as skopeo's --src-creds (the engine refuses an empty user name).
+Credentials ParseCreds(const std::string& text) {
   const auto colon = text.find(':');
   Credentials c;
   c.username = text.substr(0, colon);
   if (colon != std::string::npos) c.password = text.substr(colon + 1);
-  if (c.username.empty()) return Fail(std::string(flag) + ": expected USER[:PASSWORD]");
   return c;
 }
 
 void RunCopy(GlobalOptions& g, const CopyFlags& o) {
-  auto from = ParseImageName(o.source);
-  if (!from) return ReportError(g, from.error());
-  auto to = ParseImageName(o.destination);
-  if (!to) return ReportError(g, to.error());
-  std::unique_ptr<Store> store;
-  if (from->transport == Transport::kStore || to->transport == Transport::kStore) {
-    store = OpenStoreOrReport(g);
-    if (!store) return;
-  }
-  std::unique_ptr<RegistryAccess> registries;
-  if (from->transport == Transport::kDocker || to->transport == Transport::kDocker) {
-    auto access = RegistryAccess::Open(g.registries_config);
-    if (!access) return ReportError(g, access.error());
-    registries = std::move(*access);
-    registries->source_options.tls_verify = o.src_tls_verify;
-    registries->destination_options.tls_verify = o.dest_tls_verify;
-    if (!o.src_creds.empty()) {
-      auto creds = ParseCreds(o.src_creds, "--src-creds");
-      if (!creds) return ReportError(g, creds.error());
-      registries->source_options.credentials = *creds;
-    }
-    if (!o.dest_creds.empty()) {
-      auto creds = ParseCreds(o.dest_creds, "--dest-creds");
-      if (!creds) return ReportError(g, creds.error());
-      registries->destination_options.credentials = *creds;
-    }
-  }
-  CopyOptions options;
-  options.all = o.all;
+  CopyRequest request;
+  request.source = o.source;
+  request.destination = o.destination;
+  request.all = o.all;
   if (!o.platform.empty()) {
     auto platform = ParsePlatform(o.platform);
     if (!platform) return ReportError(g, platform.error());
-    options.platform = *platform;
+    request.platform = *platform;
   }
+  request.source_side.tls_verify = o.src_tls_verify;
+  request.destination_side.tls_verify = o.dest_tls_verify;
+  if (!o.src_creds.empty()) request.source_side.credentials = ParseCreds(o.src_creds);
+  if (!o.dest_creds.empty()) request.destination_side.credentials = ParseCreds(o.dest_creds);
   // On a terminal each layer gets a progress bar instead of its "Copying blob" line.
   LayerProgressView view(stdout, /*push=*/false, o.quiet);
-  if (view.terminal()) options.blob_progress = view.BytesCallback("Copying blob");
-  ProgressFn progress;
+  CopyEvents events;
+  if (view.terminal()) events.blob_progress = view.BytesCallback("Copying blob");
   if (!o.quiet) {
     const bool bars = view.terminal();
-    progress = [bars](const std::string& line) {
+    events.line = [bars](const std::string& line) {
       if (bars && line.starts_with("Copying blob") && !line.ends_with("already exists")) return;
       std::cout << line << "\n" << std::flush;
     };
   }
-  auto result = CopyImage(store.get(), *from, *to, progress, registries.get(), options);
+  auto engine = Engine::Create({.root = g.root, .registries_config = g.registries_config});
+  auto result = Copy(*engine, request, events);
   if (!result) return ReportError(g, result.error());
   for (const std::string& m : result->messages) std::cout << m << "\n";
 }

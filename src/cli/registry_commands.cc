@@ -6,24 +6,14 @@
 #include "cli/commands.h"
 #include "cli/layer_progress_view.h"
 #include "engine/engine.h"
+#include "engine/push.h"
+#include "engine/remote.h"
 #include "oci/platform.h"
 #include "registry/image_pull.h"
-#include "registry/image_push.h"
-#include "registry/registry_access.h"
-#include "store/image_lookup.h"
 #include "util/go_json.h"
 
 namespace strata::cli {
 namespace {
-
-std::unique_ptr<RegistryAccess> OpenAccessOrReport(GlobalOptions& g) {
-  auto access = RegistryAccess::Open(g.registries_config);
-  if (!access) {
-    ReportError(g, access.error());
-    return nullptr;
-  }
-  return std::move(*access);
-}
 
 struct PullFlags {
   std::string name;
@@ -97,74 +87,42 @@ struct PushFlags {
   uint64_t chunk_size = 0;
 };
 
-Status PushOne(Store& store, RegistryAccess& access, const Reference& ref, const Digest& image,
-               const PushFlags& f, const PushOptions& base) {
-  STRATA_ASSIGN(route, access.PushRoute(ref));
-  LayerProgressView view(stdout, /*push=*/true, f.quiet);
-  PushOptions options = base;
-  options.progress = view.callback();
-  const std::string tag = ref.tag().value_or("");
-  STRATA_ASSIGN(pushed,
-                PushImage(store, PushTarget{route.client.get(), ref.domain(), route.repository},
-                          image, tag, options));
-  if (!f.quiet) {
-    std::cout << (tag.empty() ? pushed.digest.str() : tag) << ": digest: " << pushed.digest.str()
-              << " size: " << pushed.size << "\n";
-  } else {
-    std::cout << ref.String() << "\n";
-  }
-  std::cout << std::flush;
-  return {};
-}
-
 void RunPush(GlobalOptions& g, const PushFlags& f) {
-  PushOptions options;
-  if (f.compression == "gzip") {
-    options.compression = Compression::kGzip;
-  } else if (f.compression == "zstd") {
-    options.compression = Compression::kZstd;
-  } else {
-    return ReportError(g, "unknown compression \"" + f.compression + "\" (gzip or zstd)");
+  PushRequest request{.name = f.name,
+                      .all_tags = f.all_tags,
+                      .compression = Compression::kGzip,
+                      .compression_level = f.compression_level,
+                      .max_concurrent_uploads = f.max_concurrent_uploads,
+                      .chunk_size = f.chunk_size};
+  if (f.compression == "zstd") {
+    request.compression = Compression::kZstd;
+  } else if (f.compression != "gzip") {
+    return ReportError(g, Error{"unknown compression \"" + f.compression + "\" (gzip or zstd)",
+                                ErrorCode::kInvalidArgument});
   }
-  options.compression_forced = f.compression != "gzip";
-  options.compression_level = f.compression_level;
-  options.max_concurrent_uploads = f.max_concurrent_uploads;
-  options.chunk_size = f.chunk_size;
-  auto access = OpenAccessOrReport(g);
-  if (!access) return;
-  auto ref = access->ResolveForPush(f.name);
-  if (!ref) return ReportError(g, ref.error());
-  if (ref->digest()) return ReportError(g, "cannot push a digest reference");
-  auto store = OpenStoreOrReport(g);
-  if (!store) return;
-  std::vector<Reference> refs;
-  if (f.all_tags) {
-    auto all = store->metadata().ListRefs();
-    if (!all) return ReportError(g, all.error());
-    for (const RefRecord& r : *all) {
-      if (r.is_digest || r.repository != ref->Name()) continue;
-      auto parsed = ParseDockerRef(r.name);
-      if (parsed) refs.push_back(*parsed);
+  std::unique_ptr<LayerProgressView> view;
+  PushEvents events;
+  events.started = [&](const Reference& repository) {
+    if (f.quiet) return;
+    if (!f.all_tags && !NamesTagOrDigest(f.name)) std::cout << "Using default tag: latest\n";
+    std::cout << "The push refers to repository [" << repository.Name() << "]\n" << std::flush;
+  };
+  events.pushing = [&](const Reference&) {
+    view = std::make_unique<LayerProgressView>(stdout, /*push=*/true, f.quiet);
+    return view->callback();
+  };
+  events.pushed = [&](const Reference& ref, const PushResult& pushed) {
+    if (!f.quiet) {
+      std::cout << (ref.tag() ? *ref.tag() : pushed.digest.str())
+                << ": digest: " << pushed.digest.str() << " size: " << pushed.size << "\n";
+    } else {
+      std::cout << ref.String() << "\n";
     }
-    if (refs.empty())
-      return ReportError(g, "An image does not exist locally with the tag: " + ref->FamiliarName());
-  } else {
-    if (!f.quiet && !NamesTagOrDigest(f.name)) std::cout << "Using default tag: latest\n";
-    refs.push_back(*ref);
-  }
-  if (!f.quiet)
-    std::cout << "The push refers to repository [" << ref->Name() << "]\n" << std::flush;
-  for (const Reference& r : refs) {
-    // Looked up here, before any registry is asked, so that only the local lookup's not-found
-    // reads as docker's message (a registry's 404 during the push is reported as itself).
-    auto image = ResolveImage(*store, r.String());
-    if (!image && IsNotFound(image.error())) {
-      return ReportError(g, "An image does not exist locally with the tag: " + r.FamiliarString());
-    }
-    if (!image) return ReportError(g, image.error());
-    auto st = PushOne(*store, *access, r, *image, f, options);
-    if (!st) return ReportError(g, st.error());
-  }
+    std::cout << std::flush;
+  };
+  auto engine = Engine::Create({.root = g.root, .registries_config = g.registries_config});
+  auto pushed = Push(*engine, request, events);
+  if (!pushed) ReportError(g, pushed.error());
 }
 
 // skopeo list-tags: {"Repository": "<full name>", "Tags": [...]} indented by four spaces.
@@ -178,40 +136,23 @@ void PrintTagsJson(const std::string& repository, const std::vector<std::string>
 
 void RunTags(GlobalOptions& g, const std::string& name, const std::string& format) {
   if (!format.empty() && format != "json") {
-    return ReportError(g, "unsupported --format \"" + format + "\" (supported: json)");
+    return ReportError(g, Error{"unsupported --format \"" + format + "\" (supported: json)",
+                                ErrorCode::kInvalidArgument});
   }
-  auto access = OpenAccessOrReport(g);
-  if (!access) return;
-  auto ref = access->ResolveForPush(name);  // no search: the name as the policy reads it
-  if (!ref) return ReportError(g, ref.error());
-  auto routes = access->PullRoutes(*ref);
-  if (!routes) return ReportError(g, routes.error());
-  auto tags = routes->back().client->ListTags(routes->back().repository);
-  if (!tags) return ReportError(g, tags.error());
-  if (format == "json") return PrintTagsJson(ref->Name(), *tags);
-  for (const std::string& t : *tags) std::cout << t << "\n";
+  auto engine = Engine::Create({.root = g.root, .registries_config = g.registries_config});
+  auto listed = ListTags(*engine, name);
+  if (!listed) return ReportError(g, listed.error());
+  if (format == "json") return PrintTagsJson(listed->repository.Name(), listed->tags);
+  for (const std::string& t : listed->tags) std::cout << t << "\n";
 }
 
 void RunManifestInspect(GlobalOptions& g, const std::string& name) {
-  auto access = OpenAccessOrReport(g);
-  if (!access) return;
-  auto ref = access->ResolveForPull(name);
-  if (!ref) return ReportError(g, ref.error());
-  auto routes = access->PullRoutes(*ref);
-  if (!routes) return ReportError(g, routes.error());
-  std::string failures;
-  for (const RegistryRoute& route : *routes) {
-    auto m = route.client->GetManifest(
-        route.repository, ref->digest() ? ref->digest()->str() : ref->tag().value_or("latest"));
-    if (!m) {
-      failures += "\n  " + route.host + ": " + m.error().message;
-      continue;
-    }
-    std::cout << m->bytes;
-    if (m->bytes.empty() || m->bytes.back() != '\n') std::cout << "\n";
-    return;
-  }
-  ReportError(g, "no manifest for " + ref->String() + ":" + failures);
+  auto engine = Engine::Create({.root = g.root, .registries_config = g.registries_config});
+  auto manifest = InspectManifest(*engine, name);
+  if (!manifest) return ReportError(g, manifest.error());
+  const std::string& bytes = manifest->blob.bytes;
+  std::cout << bytes;
+  if (bytes.empty() || bytes.back() != '\n') std::cout << "\n";
 }
 
 }  // namespace

@@ -150,13 +150,15 @@ Status WriteDockerArchive(const StoreImage& image, const std::vector<Reference>&
 Result<ImageName> ParseImageName(std::string_view text) {
   for (std::string_view bad : kUnsupported) {
     if (text.starts_with(bad)) {
-      return Fail("unsupported transport \"" + std::string(bad.substr(0, bad.size() - 1)) +
-                  "\" in \"" + std::string(text) +
-                  "\" (strata copies docker-archive:, oci:, oci-archive:, dir: and its store)");
+      return Fail(ErrorCode::kInvalidArgument,
+                  "unsupported transport \"" + std::string(bad.substr(0, bad.size() - 1)) +
+                      "\" in \"" + std::string(text) +
+                      "\" (strata copies docker-archive:, oci:, oci-archive:, dir: and its store)");
     }
   }
   if (text.find("://") != std::string_view::npos && !text.starts_with("docker://")) {
-    return Fail("unsupported transport in \"" + std::string(text) + "\"");
+    return Fail(ErrorCode::kInvalidArgument,
+                "unsupported transport in \"" + std::string(text) + "\"");
   }
   for (const TransportPrefix& t : kTransports) {
     if (!text.starts_with(t.prefix)) continue;
@@ -172,15 +174,17 @@ Result<ImageName> ParseImageName(std::string_view text) {
       if (colon != std::string::npos) name.ref = rest.substr(colon + 1);
     }
     if (t.transport == Transport::kDocker && name.ref.empty()) {
-      return Fail("\"" + std::string(text) + "\": docker:// needs an image name");
+      return Fail(ErrorCode::kInvalidArgument,
+                  "\"" + std::string(text) + "\": docker:// needs an image name");
     }
     if (t.transport != Transport::kStore && t.transport != Transport::kDocker &&
         name.path.empty()) {
-      return Fail("\"" + std::string(text) + "\": " + std::string(t.prefix) + " needs a path");
+      return Fail(ErrorCode::kInvalidArgument,
+                  "\"" + std::string(text) + "\": " + std::string(t.prefix) + " needs a path");
     }
     return name;
   }
-  if (text.empty()) return Fail("empty image name");
+  if (text.empty()) return Fail(ErrorCode::kInvalidArgument, "empty image name");
   return ImageName{Transport::kStore, "", std::string(text)};
 }
 
