@@ -21,10 +21,6 @@ struct LoadOptions {
   bool unpack = false;
 };
 
-std::unique_ptr<Engine> CreateEngine(const GlobalOptions& g) {
-  return Engine::Create({.root = g.root, .registries_config = g.registries_config});
-}
-
 void RunLoad(GlobalOptions& g, const LoadOptions& o) {
   auto engine = CreateEngine(g);
   if (auto store = engine->store(); !store) return ReportError(g, store.error());

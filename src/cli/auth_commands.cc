@@ -48,14 +48,14 @@ void RunLogin(GlobalOptions& g, LoginFlags f) {
     const char* p = ::getpass("Password: ");
     f.password = p ? p : "";
   }
-  auto engine = Engine::Create({.root = g.root, .registries_config = g.registries_config});
+  auto engine = CreateEngine(g);
   auto login = Login(*engine, {.server = f.server, .username = f.username, .password = f.password});
   if (!login) return ReportError(g, login.error());
   std::cout << "Login Succeeded\n";
 }
 
 void RunLogout(GlobalOptions& g, const std::string& server) {
-  auto engine = Engine::Create({.root = g.root, .registries_config = g.registries_config});
+  auto engine = CreateEngine(g);
   auto logout = Logout(*engine, server);
   if (!logout) return ReportError(g, logout.error());
   std::cout << (logout->removed ? "Removing login credentials for " : "Not logged in to ")
@@ -135,7 +135,7 @@ void RunResolve(GlobalOptions& g, const ResolveFlags& f) {
     return ReportError(g, Error{"--format: expected json or text, not \"" + f.format + "\"",
                                 ErrorCode::kInvalidArgument});
   }
-  auto engine = Engine::Create({.root = g.root, .registries_config = g.registries_config});
+  auto engine = CreateEngine(g);
   auto resolved = ResolveName(*engine, f.name);
   if (!resolved) return ReportError(g, resolved.error());
   if (f.format == "json") return PrintResolutionJson(*resolved);

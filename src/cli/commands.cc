@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/exit_status.h"
+#include "engine/engine.h"
 #include "registry/credentials.h"
 #include "util/cancel.h"
 
@@ -76,6 +77,10 @@ std::unique_ptr<Store> OpenStoreOrReport(GlobalOptions& global, StoreAccess acce
     return nullptr;
   }
   return std::move(*store);
+}
+
+std::unique_ptr<Engine> CreateEngine(const GlobalOptions& global) {
+  return Engine::Create({.root = global.root, .registries_config = global.registries_config});
 }
 
 const char* AliasTarget(const CLI::App& group, const CLI::App& sub) {

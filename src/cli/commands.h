@@ -2,10 +2,15 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <memory>
 #include <string>
 
 #include "store/store.h"
 #include "util/result.h"
+
+namespace strata {
+class Engine;
+}  // namespace strata
 
 namespace strata::cli {
 
@@ -31,6 +36,9 @@ const char* AliasTarget(const CLI::App& group, const CLI::App& sub);
 // write.
 std::unique_ptr<Store> OpenStoreOrReport(GlobalOptions& global,
                                          StoreAccess access = StoreAccess::kReadWrite);
+
+// The engine over the store (--root) and the name policy (--registries-config) the flags name.
+std::unique_ptr<Engine> CreateEngine(const GlobalOptions& global);
 
 // Prints "Error: <message>" to stderr and sets exit code 1.
 void ReportError(GlobalOptions& global, const std::string& message);

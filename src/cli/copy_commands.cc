@@ -55,7 +55,7 @@ void RunCopy(GlobalOptions& g, const CopyFlags& o) {
       std::cout << line << "\n" << std::flush;
     };
   }
-  auto engine = Engine::Create({.root = g.root, .registries_config = g.registries_config});
+  auto engine = CreateEngine(g);
   auto result = Copy(*engine, request, events);
   if (!result) return ReportError(g, result.error());
   for (const std::string& m : result->messages) std::cout << m << "\n";

@@ -60,10 +60,6 @@ const nlohmann::ordered_json& HistoryHeaders() {
   return kHeaders;
 }
 
-std::unique_ptr<Engine> CreateEngine(const GlobalOptions& g) {
-  return Engine::Create({.root = g.root, .registries_config = g.registries_config});
-}
-
 void RunHistory(GlobalOptions& g, const HistoryOptions& o) {
   auto rows = ImageHistory(*CreateEngine(g), ImageHistoryRequest{.name = o.image});
   if (!rows) return ReportError(g, rows.error());

@@ -15,7 +15,7 @@ void RegisterMaintenanceCommands(CLI::App& app, GlobalOptions& g) {
   auto* fsck = app.add_subcommand("fsck", "Verify every digest in the store");
   fsck->add_flag("--repair", *repair, "Remove damaged images and unreferenced files");
   fsck->callback([&g, repair] {
-    auto engine = Engine::Create({.root = g.root, .registries_config = g.registries_config});
+    auto engine = CreateEngine(g);
     auto report = CheckStore(*engine, CheckStoreRequest{.repair = *repair});
     if (!report) return ReportError(g, report.error());
     for (const std::string& p : report->problems) std::cout << "problem: " << p << "\n";
@@ -50,7 +50,7 @@ void RegisterMaintenanceCommands(CLI::App& app, GlobalOptions& g) {
       std::to_string(kPartialKeepSeconds / 3600) + " hours";
   auto* gc = app.add_subcommand("gc", gc_help);
   gc->callback([&g] {
-    auto engine = Engine::Create({.root = g.root, .registries_config = g.registries_config});
+    auto engine = CreateEngine(g);
     auto report = CollectGarbage(*engine);
     if (!report) return ReportError(g, report.error());
     for (const std::string& line : report->lines) std::cout << line << "\n";

@@ -49,7 +49,7 @@ void RegisterMigrateCommands(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("-j,--jobs", o->jobs, "Layers read at once (default: one per CPU)");
   cmd->add_flag("-q,--quiet", o->quiet, "Print only errors and the summary");
   cmd->callback([&g, o] {
-    auto engine = Engine::Create({.root = g.root, .registries_config = g.registries_config});
+    auto engine = CreateEngine(g);
     if (auto store = engine->store(); !store) return ReportError(g, store.error());
     const auto start = std::chrono::steady_clock::now();
     // Per-layer bars when stdout is a terminal; else a one-line count when stderr is.

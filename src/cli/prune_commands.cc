@@ -45,7 +45,7 @@ void PrintDeleted(const DeleteReport& report) {
 void RunPrune(GlobalOptions& g, const PruneOptions& o) {
   ImagePruneEvents events;
   if (!o.force) events.confirm = [&o] { return Confirm(o.all ? kAllWarning : kDanglingWarning); };
-  auto engine = Engine::Create({.root = g.root, .registries_config = g.registries_config});
+  auto engine = CreateEngine(g);
   auto report = ImagePrune(*engine, ImagePruneRequest{.all = o.all, .filters = o.filters}, events);
   if (!report) return ReportError(g, report.error());
   PrintDeleted(*report);

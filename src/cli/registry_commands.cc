@@ -72,7 +72,7 @@ void RunPull(GlobalOptions& g, const PullFlags& f) {
       std::cerr << "warning: " << DescribeUnpackLosses(pulled.unpack_losses) << "\n";
     }
   };
-  auto engine = Engine::Create({.root = g.root, .registries_config = g.registries_config});
+  auto engine = CreateEngine(g);
   auto pulled = Pull(*engine, request, events);
   if (!pulled) ReportError(g, pulled.error());
 }
@@ -120,7 +120,7 @@ void RunPush(GlobalOptions& g, const PushFlags& f) {
     }
     std::cout << std::flush;
   };
-  auto engine = Engine::Create({.root = g.root, .registries_config = g.registries_config});
+  auto engine = CreateEngine(g);
   auto pushed = Push(*engine, request, events);
   if (!pushed) ReportError(g, pushed.error());
 }
@@ -139,7 +139,7 @@ void RunTags(GlobalOptions& g, const std::string& name, const std::string& forma
     return ReportError(g, Error{"unsupported --format \"" + format + "\" (supported: json)",
                                 ErrorCode::kInvalidArgument});
   }
-  auto engine = Engine::Create({.root = g.root, .registries_config = g.registries_config});
+  auto engine = CreateEngine(g);
   auto listed = ListTags(*engine, name);
   if (!listed) return ReportError(g, listed.error());
   if (format == "json") return PrintTagsJson(listed->repository.Name(), listed->tags);
@@ -147,7 +147,7 @@ void RunTags(GlobalOptions& g, const std::string& name, const std::string& forma
 }
 
 void RunManifestInspect(GlobalOptions& g, const std::string& name) {
-  auto engine = Engine::Create({.root = g.root, .registries_config = g.registries_config});
+  auto engine = CreateEngine(g);
   auto manifest = InspectManifest(*engine, name);
   if (!manifest) return ReportError(g, manifest.error());
   const std::string& bytes = manifest->blob.bytes;

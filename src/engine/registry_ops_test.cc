@@ -17,7 +17,7 @@
 #include "transport/transport_test_util.h"
 
 namespace strata {
-namespace {
+namespace STRATA_UNITY_ID {
 
 using archive_test::TempDir;
 using engine_test::LoopbackRegistry;
@@ -298,5 +298,5 @@ TEST(EngineLoginHost, DockerHubSpellingsAndHosts) {
   EXPECT_EQ(LoginHost("http://127.0.0.1:5000/v2/"), "127.0.0.1:5000");
 }
 
-}  // namespace
+}  // namespace STRATA_UNITY_ID
 }  // namespace strata
