@@ -65,13 +65,7 @@ void ReportError(GlobalOptions& global, const Error& error) {
 }
 
 std::unique_ptr<Store> OpenStoreOrReport(GlobalOptions& global, StoreAccess access) {
-  if (global.root.empty()) {
-    ReportError(global,
-                "no store directory: HOME is not set and the user has no home directory in the "
-                "password database; give one with --root DIR or STRATA_ROOT");
-    return nullptr;
-  }
-  auto store = Store::Open(global.root, access);
+  auto store = OpenStoreAt(global.root, access);
   if (!store) {
     ReportError(global, store.error());
     return nullptr;

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/images.h"
-#include "store/test_util.h"
+#include "engine/test_util.h"
 #include "util/file.h"
 
 namespace strata {
@@ -12,13 +12,8 @@ namespace STRATA_UNITY_ID {
 
 using store_test::Layer;
 
-class EngineArchiveTest : public store_test::StoreTest {
+class EngineArchiveTest : public engine_test::EngineTest {
  protected:
-  void SetUp() override {
-    StoreTest::SetUp();
-    engine_ = Engine::Create({.root = root(), .registries_config = ""});
-  }
-
   // Saves `names` from `engine` into a string; counts the output opening.
   Result<std::string> SaveToString(Engine& engine, const std::vector<std::string>& names,
                                    ArchiveFormat format = ArchiveFormat::kDocker) {
@@ -42,7 +37,6 @@ class EngineArchiveTest : public store_test::StoreTest {
     return ImageLoad(engine, {.fd = fd.get(), .name = path, .unpack = false});
   }
 
-  std::unique_ptr<Engine> engine_;
   int outputs_opened_ = 0;
   uint64_t progress_bytes_ = 0;
 };

@@ -2,17 +2,21 @@
 
 namespace strata {
 
+Result<std::unique_ptr<Store>> OpenStoreAt(const std::string& root, StoreAccess access) {
+  if (root.empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "no store directory: HOME is not set and the user has no home directory in "
+                "the password database; give one with --root DIR or STRATA_ROOT");
+  }
+  return Store::Open(root, access);
+}
+
 Result<Store*> Engine::store(StoreAccess access) {
   const bool reopen =
       store_ && access == StoreAccess::kReadWrite && store_access_ == StoreAccess::kReadOnly;
   if (!store_ || reopen) {
-    if (options_.root.empty()) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  "no store directory: HOME is not set and the user has no home directory in "
-                  "the password database; give one with --root DIR or STRATA_ROOT");
-    }
     store_.reset();
-    STRATA_ASSIGN(opened, Store::Open(options_.root, access));
+    STRATA_ASSIGN(opened, OpenStoreAt(options_.root, access));
     store_ = std::move(opened);
     store_access_ = access;
   }

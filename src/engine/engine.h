@@ -53,6 +53,10 @@ class Engine {
   std::unique_ptr<RegistryAccess> registries_;
 };
 
+// Opens the store at `root` (the --root directory); an empty root is kInvalidArgument, saying how
+// to name one. For front ends that need a store without an engine (registry serve).
+Result<std::unique_ptr<Store>> OpenStoreAt(const std::string& root, StoreAccess access);
+
 // Whether the user wrote a tag or digest (the name policy adds ":latest" otherwise).
 bool NamesTagOrDigest(std::string_view text);
 

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "store/test_util.h"
+#include "engine/test_util.h"
 
 namespace strata {
 namespace STRATA_UNITY_ID {
@@ -11,15 +11,7 @@ using store_test::ImageSpecForTest;
 using store_test::Layer;
 
 // Images are committed through the fixture's store; the engine under test opens its own.
-class EngineImagesTest : public store_test::StoreTest {
- protected:
-  void SetUp() override {
-    StoreTest::SetUp();
-    engine_ = Engine::Create({.root = root(), .registries_config = ""});
-  }
-
-  std::unique_ptr<Engine> engine_;
-};
+using EngineImagesTest = engine_test::EngineTest;
 
 TEST_F(EngineImagesTest, TagResolvesTheSourceAndNormalizesTheTarget) {
   const Digest id = Add({.layers = {Layer("a", 10)}, .tags = {"app:1"}});

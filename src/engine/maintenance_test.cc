@@ -2,22 +2,14 @@
 
 #include <gtest/gtest.h>
 
-#include "store/test_util.h"
+#include "engine/test_util.h"
 
 namespace strata {
 namespace STRATA_UNITY_ID {
 
 using store_test::Layer;
 
-class EngineMaintenanceTest : public store_test::StoreTest {
- protected:
-  void SetUp() override {
-    StoreTest::SetUp();
-    engine_ = Engine::Create({.root = root(), .registries_config = ""});
-  }
-
-  std::unique_ptr<Engine> engine_;
-};
+using EngineMaintenanceTest = engine_test::EngineTest;
 
 TEST_F(EngineMaintenanceTest, FsckOfAHealthyStoreChecksEveryBlob) {
   Add({.layers = {Layer("a", 10), Layer("b", 20)}, .tags = {"app:1"}});
